@@ -1,0 +1,1 @@
+"""Qt-free and torch-free foundations: errors, cancellation, timebase, atomic files, documents."""

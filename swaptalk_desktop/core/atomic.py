@@ -1,0 +1,69 @@
+"""Write files so that a reader sees either the old file or the complete new one."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import OutputError
+
+
+def check_writable_dir(path: Path) -> None:
+    """Fail early, before any long work, if ``path``'s folder cannot take a new file."""
+    folder = path.resolve().parent
+    if not folder.is_dir():
+        raise OutputError(f"cannot write {path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write {path}: no permission to write in {folder}")
+
+
+def _describe_os_error(path: Path, err: OSError) -> OutputError:
+    if err.errno == errno.ENOSPC:
+        return OutputError(f"disk full while writing {path}; free space or choose another folder")
+    if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return OutputError(f"cannot write {path}: permission denied")
+    return OutputError(f"cannot write {path}: {err.strerror or err}")
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path | str, suffix: str | None = None) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success it replaces ``path`` in one step.
+
+    The temporary file is hidden (leading dot), keeps the final suffix so that tools which pick a
+    format from the extension (ffmpeg muxers) still work, and is removed on any failure.
+    """
+    path = Path(path)
+    check_writable_dir(path)
+    suffix = path.suffix if suffix is None else suffix
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.partial-", suffix=suffix,
+                                        dir=path.resolve().parent)
+    except OSError as err:
+        raise _describe_os_error(path, err) from err
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise _describe_os_error(path, err) from err
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_bytes_atomic(path: Path | str, data: bytes) -> None:
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+
+def write_text_atomic(path: Path | str, text: str) -> None:
+    write_bytes_atomic(path, text.encode("utf-8"))
