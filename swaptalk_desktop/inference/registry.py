@@ -1,0 +1,190 @@
+"""Where models are installed, and which model sets that makes available.
+
+Search order: the repository's models/ folder, each folder in SWAPTALK_MODELS_DIR, the caller's
+extra folders, the user model folder. In each, manifest.json directly inside counts, and so does
+one in each immediate subfolder (an adapted set lives in its own subfolder and may name models
+from earlier manifests, e.g. the shipped encoder). An id defined twice is a conflict: the later
+manifest is set aside and reported, never allowed to shadow the earlier one silently.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from ..core.errors import ModelError
+from .manifest import Manifest, ModelEntry, ModelSet, load_manifest, resolve_set
+from .verify import check_file
+
+APP_NAME = "swaptalk-desktop"
+ENV_MODELS_DIR = "SWAPTALK_MODELS_DIR"
+MANIFEST_NAME = "manifest.json"
+
+
+def builtin_model_dir() -> Path:
+    return Path(__file__).resolve().parents[2] / "models"
+
+
+def user_model_dir() -> Path:
+    # appauthor=False: on Windows the default would nest the app name twice.
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "models"
+
+
+def env_model_dirs() -> list[Path]:
+    raw = os.environ.get(ENV_MODELS_DIR, "")
+    return [Path(p).expanduser() for p in raw.split(os.pathsep) if p.strip()]
+
+
+def find_manifests(folder: Path) -> list[Path]:
+    """folder/manifest.json, then folder/*/manifest.json in name order."""
+    found = []
+    if (folder / MANIFEST_NAME).is_file():
+        found.append(folder / MANIFEST_NAME)
+    try:
+        subdirs = sorted(p for p in folder.iterdir() if p.is_dir())
+    except OSError:
+        return found
+    found += [d / MANIFEST_NAME for d in subdirs if (d / MANIFEST_NAME).is_file()]
+    return found
+
+
+@dataclass(frozen=True)
+class _Scan:
+    manifests: tuple[Manifest, ...]
+    models: dict[str, ModelEntry]
+    sets: dict[str, ModelSet]
+    default_set: str | None
+    problems: tuple[ModelError, ...]
+
+
+class ModelRegistry:
+    """Installed models and sets; scanned on first use, rescanned by ``refresh()``."""
+
+    def __init__(self, extra_dirs: Iterable[Path | str] = (), include_builtin: bool = True,
+                 include_user: bool = True) -> None:
+        dirs: list[Path] = []
+        if include_builtin:
+            dirs.append(builtin_model_dir())
+        dirs += env_model_dirs()
+        dirs += [Path(d).expanduser() for d in extra_dirs]
+        if include_user:
+            dirs.append(user_model_dir())
+        self.search_dirs: tuple[Path, ...] = tuple(dirs)
+        self._scan: _Scan | None = None
+        self._lock = threading.Lock()
+
+    def refresh(self) -> None:
+        with self._lock:
+            self._scan = None
+
+    def _state(self) -> _Scan:
+        with self._lock:
+            if self._scan is None:
+                self._scan = self._do_scan()
+            return self._scan
+
+    def _do_scan(self) -> _Scan:
+        paths: list[Path] = []
+        for folder in self.search_dirs:
+            for path in find_manifests(folder):
+                # The same folder reached twice (e.g. SWAPTALK_MODELS_DIR pointing at models/)
+                # is one install, not a conflict.
+                if path.resolve() not in paths:
+                    paths.append(path.resolve())
+        manifests: list[Manifest] = []
+        problems: list[ModelError] = []
+        models: dict[str, ModelEntry] = {}
+        owner: dict[str, Path] = {}
+        for path in paths:
+            try:
+                manifest = load_manifest(path)
+            except ModelError as err:
+                problems.append(err)
+                continue
+            clash = next((i for i in manifest.models if i in models), None)
+            if clash is not None:
+                problems.append(ModelError(
+                    f"model manifest {path} defines model id '{clash}', already defined by "
+                    f"{owner[clash]} (earlier in the search order); rename or remove one of them"))
+                continue
+            manifests.append(manifest)
+            for model_id, entry in manifest.models.items():
+                models[model_id] = entry
+                owner[model_id] = path
+        sets: dict[str, ModelSet] = {}
+        set_owner: dict[str, Path] = {}
+        default: str | None = None
+        for manifest in manifests:
+            resolved: dict[str, ModelSet] = {}
+            try:
+                for set_id, spec in manifest.set_specs.items():
+                    if set_id in sets:
+                        raise ModelError(
+                            f"model manifest {manifest.path} defines model set '{set_id}', "
+                            f"already defined by {set_owner[set_id]} (earlier in the search "
+                            "order); rename or remove one of them")
+                    resolved[set_id] = resolve_set(spec, manifest.path, manifest.models, models)
+            except ModelError as err:
+                problems.append(err)
+                continue
+            sets.update(resolved)
+            set_owner.update(dict.fromkeys(resolved, manifest.path))
+            if default is None and manifest.default_set is not None:
+                default = manifest.default_set
+        return _Scan(tuple(manifests), models, sets, default, tuple(problems))
+
+    # ---- queries ----
+
+    @property
+    def problems(self) -> list[ModelError]:
+        """Manifests that were set aside (unreadable, invalid, conflicting)."""
+        return list(self._state().problems)
+
+    def manifests(self) -> list[Manifest]:
+        return list(self._state().manifests)
+
+    def models(self) -> list[ModelEntry]:
+        return list(self._state().models.values())
+
+    def sets(self) -> list[ModelSet]:
+        return list(self._state().sets.values())
+
+    def default_set_id(self) -> str | None:
+        """The first default_set in search order, else the first set found, else None."""
+        state = self._state()
+        if state.default_set is not None:
+            return state.default_set
+        return next(iter(state.sets), None)
+
+    def _problem_note(self) -> str:
+        problems = self._state().problems
+        if not problems:
+            return ""
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        return f"; a manifest was set aside: {problems[0]}{more}"
+
+    def get_set(self, set_id: str | None = None) -> ModelSet:
+        state = self._state()
+        if not state.sets:
+            searched = ", ".join(str(d) for d in self.search_dirs) or "no folders"
+            raise ModelError(
+                f"no models are installed (searched {searched}); install a model set into "
+                f"{user_model_dir()} or point {ENV_MODELS_DIR} at a folder with a "
+                f"{MANIFEST_NAME}{self._problem_note()}")
+        wanted = set_id if set_id is not None else self.default_set_id()
+        if wanted not in state.sets:
+            raise ModelError(f"model set '{wanted}' is not installed; available: "
+                             f"{', '.join(sorted(state.sets))}{self._problem_note()}")
+        return state.sets[wanted]
+
+    def verify(self, entry: ModelEntry) -> tuple[bool, str]:
+        """Re-hash one model file now, ignoring the in-process memo."""
+        return check_file(entry, use_memo=False)
+
+    def verify_all(self) -> list[tuple[ModelEntry, bool, str]]:
+        return [(entry, *self.verify(entry)) for entry in self.models()]
