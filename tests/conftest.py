@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,3 +18,22 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real test media not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def ffmpeg_exe() -> str:
+    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+@pytest.fixture
+def ffmpeg_decodes_cleanly(ffmpeg_exe: str) -> Callable[[Path], None]:
+    """Assert that the independent ffmpeg decodes a file completely without a message."""
+
+    def check(path: Path) -> None:
+        result = subprocess.run([ffmpeg_exe, "-v", "error", "-i", str(path), "-f", "null", "-"],
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+        assert result.stderr.strip() == ""
+
+    return check

@@ -60,7 +60,8 @@ def test_no_layer_violations_in_source():
 def test_checker_sees_a_violation(tmp_path, monkeypatch):
     fake = tmp_path / "swaptalk_desktop"
     (fake / "media").mkdir(parents=True)
-    (fake / "media" / "bad.py").write_text("def f():\n    import torch\n    from PySide6 import QtCore\n")
+    source = "def f():\n    import torch\n    from PySide6 import QtCore\n"
+    (fake / "media" / "bad.py").write_text(source)
     monkeypatch.setattr(sys.modules[__name__], "PACKAGE", fake)
     found = violations()
     assert len(found) == 2 and "torch" in found[0] and "PySide6" in found[1]

@@ -1,1 +1,1 @@
-
+"""Metrics, benchmarks and the synthetic test material they run on."""

@@ -150,6 +150,10 @@ class SessionCache:
                     loaded = self._build(entry, tuple(providers), device_id)
                     with self._lock:
                         self._sessions[key] = loaded
+        else:
+            # A session cached for this sha256 may have been built from another copy of the
+            # model; the file this entry names must itself be intact before it is "used".
+            verify_file(entry)
         check_session_io(loaded.session, entry)
         return loaded
 

@@ -193,3 +193,25 @@ def test_runners_survive_a_copy_of_the_set(tmp_path: Path, synthetic_dir: Path) 
     runners = StageRunners(_load(tmp_path / "moved"), provider="cpu")
     crops = np.full((2, 256, 256, 3), 7, np.uint8)
     assert (runners.decode(runners.encode(crops)) == crops).all()
+
+
+def test_cached_session_is_not_reused_for_a_tampered_copy(tmp_path):
+    """Two manifests can name files with the same sha256; a copy tampered with after its
+    manifest was written must be refused even though an intact twin already has a session."""
+    import shutil
+
+    from swaptalk_desktop.eval.synthetic_models import build_synthetic_set
+    from swaptalk_desktop.inference import ModelRegistry, SessionCache
+
+    build_synthetic_set(tmp_path / "a", set_id="a")
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    cache = SessionCache()
+    entry_a = ModelRegistry(extra_dirs=[tmp_path / "a"], include_builtin=False,
+                            include_user=False).get_set("a").stages["decode"][0]
+    cache.get(entry_a, ("CPUExecutionProvider",))
+    copy = next((tmp_path / "b").glob("*decode.onnx"))
+    copy.write_bytes(copy.read_bytes()[:-1] + b"\0")
+    entry_b = ModelRegistry(extra_dirs=[tmp_path / "b"], include_builtin=False,
+                            include_user=False).get_set("a").stages["decode"][0]
+    with pytest.raises(ModelError, match="sha256"):
+        cache.get(entry_b, ("CPUExecutionProvider",))

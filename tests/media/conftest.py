@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,25 +17,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     for name, clips in (("any_clip", ALL_CLIPS), ("talking_clip", TALKING_CLIPS)):
         if name in metafunc.fixturenames:
             metafunc.parametrize(name, clips, ids=[p.stem for p in clips])
-
-
-@pytest.fixture(scope="session")
-def ffmpeg_exe() -> str:
-    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
-    return imageio_ffmpeg.get_ffmpeg_exe()
-
-
-@pytest.fixture
-def ffmpeg_decodes_cleanly(ffmpeg_exe: str) -> Callable[[Path], None]:
-    """Assert that the independent ffmpeg decodes a file completely without a message."""
-
-    def check(path: Path) -> None:
-        result = subprocess.run([ffmpeg_exe, "-v", "error", "-i", str(path), "-f", "null", "-"],
-                                capture_output=True, text=True, timeout=300)
-        assert result.returncode == 0, result.stderr
-        assert result.stderr.strip() == ""
-
-    return check
 
 
 @pytest.fixture

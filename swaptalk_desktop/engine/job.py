@@ -1,0 +1,78 @@
+"""What a render is asked to do: a clip, a frame range, a new face and/or new dialogue."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+TargetMode = Literal["largest", "index", "reference"]
+
+
+@dataclass(frozen=True)
+class EditOptions:
+    """Choices that change the pixels or the sound of the edited range."""
+
+    swap: bool | None = None
+    """Replace the identity; None = on exactly when an identity photo is given."""
+    sync: bool | None = None
+    """Re-sync the lips; None = on exactly when dialogue audio is given."""
+    feather: float = 12.0
+    """Softness of the mask edge, in pixels of the 256-pixel face crop."""
+    strength: float = 1.0
+    """0..1 opacity of the generated face over the original."""
+    color_match: bool = True
+    target: TargetMode = "largest"
+    target_index: int = 0
+    target_photo: Path | None = None
+    """Photo of the on-screen person to edit when several faces are visible."""
+    crossfade_s: float = 0.02
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Choices about how the work runs, which never change what the output looks like."""
+
+    provider: str = "auto"
+    model_set: str | None = None
+    batch_size: int = 8
+    chunk_frames: int = 48
+
+
+@dataclass(frozen=True)
+class RangeJob:
+    video: Path
+    start: int
+    stop: int
+    """Exclusive: the range is frames [start, stop)."""
+    face: Path | None = None
+    audio: Path | None = None
+    audio_offset: float = 0.0
+    """Seconds from the range's first frame to the start of the dialogue file (may be < 0)."""
+    edit: EditOptions = field(default_factory=EditOptions)
+    run: RunOptions = field(default_factory=RunOptions)
+
+    @property
+    def do_swap(self) -> bool:
+        return self.face is not None if self.edit.swap is None else self.edit.swap
+
+    @property
+    def do_sync(self) -> bool:
+        return self.audio is not None if self.edit.sync is None else self.edit.sync
+
+    @property
+    def mask_region(self) -> str:
+        return "face" if self.do_swap else "lower"
+
+    def with_range(self, start: int, stop: int) -> RangeJob:
+        return replace(self, start=start, stop=stop)
+
+    def describe(self) -> dict:
+        """JSON-ready description (paths as strings) for metadata and job folders."""
+        def clean(value):
+            if isinstance(value, Path):
+                return str(value)
+            if isinstance(value, dict):
+                return {k: clean(v) for k, v in value.items()}
+            return value
+        return clean(asdict(self))

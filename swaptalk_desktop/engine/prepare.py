@@ -1,0 +1,162 @@
+"""Check every input of a range job before any long work, and load what the job needs.
+
+All the ways a job can be wrong are found here, in the order a user would fix them, so a
+render either fails within a second with one clear line or runs to the end.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..core.atomic import check_writable_dir
+from ..core.errors import InputError, OutputError
+from ..core.timebase import frame_to_timecode
+from ..faces import TargetSpec, alignment_matrix, load_identity_photo, warp_to_crop
+from ..media import AudioClip, VideoInfo, load_audio, probe_video
+from .context import EngineContext
+from .job import RangeJob
+from .workdir import content_fingerprint, file_sha256
+
+log = logging.getLogger(__name__)
+
+OUTPUT_SUFFIXES = {".mp4", ".m4v", ".mov"}
+
+
+@dataclass
+class PreparedJob:
+    job: RangeJob
+    info: VideoInfo
+    runners: object
+    source_latent: np.ndarray | None
+    dialogue: AudioClip | None
+    target: TargetSpec
+    hashes: dict
+    """Content hashes of every input: video fingerprint, photo, audio, models."""
+
+    @property
+    def t_start(self) -> float:
+        """Where the range starts on the clip's audio timeline (seconds)."""
+        return self.info.audio_time(self.job.start)
+
+    @property
+    def t_stop(self) -> float:
+        if self.job.stop < self.info.frame_count:
+            return self.info.audio_time(self.job.stop)
+        return self.info.audio_time(0) + float(self.info.duration_s)
+
+    def range_label(self) -> str:
+        fps = self.info.nominal_fps
+        return (f"frames {self.job.start}-{self.job.stop - 1} "
+                f"({frame_to_timecode(self.job.start, fps)}-"
+                f"{frame_to_timecode(self.job.stop, fps)})")
+
+
+def check_output(video: Path, output: Path, overwrite: bool) -> None:
+    if output.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise OutputError(f"output {output.name} must end in .mp4 (or .m4v/.mov)")
+    if output.exists() and video.exists() and output.resolve() == video.resolve():
+        raise OutputError(f"output {output} is the source clip; choose another name "
+                          "(the source is never overwritten)")
+    if output.is_dir():
+        raise OutputError(f"output {output} is a folder; give a file name ending in .mp4")
+    if output.exists() and not overwrite:
+        raise OutputError(f"{output} already exists; pass --overwrite to replace it")
+    check_writable_dir(output)
+
+
+def check_range(job: RangeJob, info: VideoInfo) -> None:
+    n = info.frame_count
+    if job.start < 0 or job.stop > n or job.start >= job.stop:
+        raise InputError(
+            f"range {job.start}-{job.stop} is outside {info.path.name}, which has {n} frames "
+            f"(0-{n - 1}, {frame_to_timecode(n, info.nominal_fps)}); the end must be after "
+            "the start and at most the clip's length")
+
+
+def _load_dialogue(job: RangeJob, info: VideoInfo) -> AudioClip | None:
+    if job.audio is None:
+        return None
+    clip = load_audio(job.audio)
+    if clip.samples.shape[0] == 0:
+        raise InputError(f"{Path(job.audio).name} contains no audio samples; choose another file")
+    duration = clip.samples.shape[0] / clip.sample_rate
+    t0 = float(info.frame_times[job.start])
+    t1 = float(info.frame_times[job.stop]) if job.stop < info.frame_count else info.duration_s
+    span = t1 - t0
+    covered = min(span, job.audio_offset + duration) - max(0.0, job.audio_offset)
+    name = Path(job.audio).name
+    if covered <= 0:
+        raise InputError(f"{name} does not overlap the range with offset {job.audio_offset:+.2f} s;"
+                         " adjust --audio-offset")
+    if covered < span - 0.05:
+        log.warning("%s covers %.2f s of the %.2f s range; the rest of the range is silent",
+                    name, covered, span)
+    elif duration - max(0.0, -job.audio_offset) > span + 0.05:
+        log.warning("%s is %.2f s long; only %.2f s of it fits the range", name, duration, span)
+    if float(np.max(np.abs(clip.samples))) < 1e-4:
+        log.warning("%s is silent; the mouth will stay closed", name)
+    return clip
+
+
+def _target_spec(job: RangeJob, ctx: EngineContext) -> TargetSpec:
+    edit = job.edit
+    if edit.target != "reference":
+        return TargetSpec(mode=edit.target, index=edit.target_index)
+    if edit.target_photo is None:
+        raise InputError("choosing the face by reference needs a photo of that person")
+    rgb, det = load_identity_photo(edit.target_photo, ctx.landmarker)
+    return TargetSpec(mode="reference", reference=ctx.embedder.embed(rgb, det))
+
+
+def prepare_job(job: RangeJob, output: Path | None, ctx: EngineContext,
+                overwrite: bool = False) -> PreparedJob:
+    """Validate the job; ``output=None`` for previews, which write nothing."""
+    if output is not None:
+        check_output(Path(job.video), Path(output), overwrite)
+    info = probe_video(job.video)
+    check_range(job, info)
+    if not job.do_swap and not job.do_sync:
+        if info.audio is None:
+            raise InputError(f"{info.path.name} has no audio stream; give --audio with the new "
+                             "dialogue (and/or --face with a new identity)")
+        raise InputError("nothing to change: give --face (a new identity) and/or --audio "
+                         "(new dialogue)")
+    if job.do_swap and job.face is None:
+        raise InputError("a face swap needs an identity photo (--face)")
+    if job.do_sync and job.audio is None and info.audio is None:
+        raise InputError(f"{info.path.name} has no audio stream to sync the lips to; "
+                         "give --audio with the new dialogue")
+    dialogue = _load_dialogue(job, info)
+    hashes: dict = {"video": content_fingerprint(Path(job.video))}
+    if job.audio is not None:
+        hashes["audio"] = file_sha256(Path(job.audio))
+
+    run = job.run
+    runners = ctx.runners(run.model_set, run.provider, run.batch_size)
+    stages = ("encode", "decode") + (("swap",) if job.do_swap else ()) + \
+        (("sync",) if job.do_sync else ())
+    for stage in stages:
+        if not runners.has_stage(stage):
+            raise InputError(f"model set {runners.model_set.id} has no {stage} stage; "
+                             "choose a set that does")
+    # Building the sessions now verifies every model file's sha256 and settles the provider
+    # before any long work, and both are part of the cache key of the chunks.
+    runners.load(stages)
+    source_latent = None
+    if job.do_swap:
+        rgb, det = load_identity_photo(job.face, ctx.landmarker)
+        hashes["face"] = file_sha256(Path(job.face))
+        crop = warp_to_crop(rgb, alignment_matrix(det.landmarks, runners.crop_size),
+                            runners.crop_size)
+        source_latent = ctx.identity_latent(hashes["face"], runners, crop)
+    target = _target_spec(job, ctx)
+    if job.edit.target_photo is not None:
+        hashes["target_photo"] = file_sha256(Path(job.edit.target_photo))
+    hashes["models"] = [{"id": m.id, "stage": m.stage, "sha256": m.sha256}
+                        for m in runners.selected_models() if m.stage in stages]
+    hashes["provider"] = runners.provider_report.used
+    return PreparedJob(job, info, runners, source_latent, dialogue, target, hashes)

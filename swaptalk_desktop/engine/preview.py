@@ -1,0 +1,71 @@
+"""One processed frame through exactly the render path, for scrubbing and A/B views."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..faces import FaceTrack, track_faces
+from ..media import VideoReader
+from .context import EngineContext
+from .frames import FaceProcessor, compose, crop_frame
+from .job import RangeJob
+from .prepare import PreparedJob, prepare_job
+from .render import mel_for_frames, render_folder, track_folder
+
+
+@dataclass(frozen=True)
+class PreviewResult:
+    index: int
+    original: np.ndarray
+    processed: np.ndarray
+    face_found: bool
+    from_cache: bool
+
+
+def _landmarks(p: PreparedJob, ctx: EngineContext, index: int,
+               rgb: np.ndarray) -> np.ndarray | None:
+    """The range's smoothed track when it exists, else a detection on this frame alone."""
+    cached = track_folder(p).path / "track.npz"
+    if cached.exists():
+        track = FaceTrack.load(cached)
+        k = index - track.start
+        return track.landmarks[k] if track.present[k] else None
+    embedder = ctx.embedder if p.target.mode == "reference" else None
+    single = track_faces([(index, rgb)], ctx.landmarker, p.target, embedder=embedder)
+    return single.landmarks[0] if single.present[0] else None
+
+
+def _cached_crop(p: PreparedJob, index: int) -> np.ndarray | None:
+    folder = render_folder(p)
+    size = max(1, p.job.run.chunk_frames)
+    chunk, k = divmod(index - p.job.start, size)
+    if not folder.has_chunk(chunk):
+        return None
+    crops, present = folder.load_chunk(chunk)
+    return crops[k] if present[k] else None
+
+
+def preview_frame(job: RangeJob, index: int, *, ctx: EngineContext | None = None,
+                  prepared: PreparedJob | None = None) -> PreviewResult:
+    ctx = ctx or EngineContext()
+    p = prepared or prepare_job(job, None, ctx)
+    with VideoReader(p.info) as reader:
+        rgb = reader.frame(index)
+    if not job.start <= index < job.stop:
+        return PreviewResult(index, rgb, rgb, False, False)
+    landmarks = _landmarks(p, ctx, index, rgb)
+    if landmarks is None:
+        return PreviewResult(index, rgb, rgb, False, False)
+    generated = _cached_crop(p, index)
+    from_cache = generated is not None
+    if generated is None:
+        processor = FaceProcessor(p.runners, source_latent=p.source_latent, swap=job.do_swap,
+                                  sync=job.do_sync)
+        crop = crop_frame(rgb, landmarks, p.runners.crop_size)
+        generated = processor.process(crop[None], mel_for_frames(p, np.array([index])))[0]
+    edit = job.edit
+    processed = compose(rgb, generated, landmarks, region=job.mask_region, feather=edit.feather,
+                        strength=edit.strength, color_match=edit.color_match)
+    return PreviewResult(index, rgb, processed, True, from_cache)
