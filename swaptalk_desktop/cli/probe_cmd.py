@@ -25,7 +25,7 @@ def probe_dict(info) -> dict:
             "fps": str(v.fps), "fps_float": round(float(v.fps), 4),
             "nominal_fps": str(v.nominal_fps), "variable_frame_rate": v.is_vfr,
             "frame_count": v.frame_count, "duration_s": round(v.duration_s, 3),
-            "pix_fmt": v.pix_fmt,
+            "pix_fmt": v.pix_fmt, "truncated": v.truncated,
             "timecode_end": frame_to_timecode(v.frame_count, v.nominal_fps)}
     a = info.audio
     if a is not None:
@@ -47,6 +47,8 @@ def run_probe(args, display) -> int:
         rot = f", rotated {v['rotation']}°" if v["rotation"] else ""
         lines.append(f"  video: {v['codec']} {v['width']}x{v['height']}{rot}, {v['fps_float']} fps"
                      f"{vfr}, {v['frame_count']} frames ({v['timecode_end']}), {v['pix_fmt']}")
+        if v["truncated"]:
+            lines.append("  warning: the file looks truncated; only the frames above are readable")
     else:
         lines.append("  video: none")
     a = data["audio"]

@@ -110,7 +110,7 @@ def run_render(args, display) -> int:
         result = render_range(job, args.output, ctx=ctx, overwrite=args.overwrite,
                               encode=EncodeSettings(video_codec=args.encoder, crf=args.crf,
                                                     preset=args.preset),
-                              progress=display.progress, cancel=cancel)
+                              progress=display.progress, cancel=cancel, info=info)
     finally:
         signal.signal(signal.SIGINT, previous)
     fps = info.nominal_fps

@@ -77,7 +77,8 @@ def check_range(job: RangeJob, info: VideoInfo) -> None:
             "the start and at most the clip's length")
 
 
-def _load_dialogue(job: RangeJob, info: VideoInfo) -> AudioClip | None:
+def _load_dialogue(job: RangeJob, info: VideoInfo,
+                   warnings: list[str]) -> AudioClip | None:
     if job.audio is None:
         return None
     clip = load_audio(job.audio)
@@ -93,12 +94,13 @@ def _load_dialogue(job: RangeJob, info: VideoInfo) -> AudioClip | None:
         raise InputError(f"{name} does not overlap the range with offset {job.audio_offset:+.2f} s;"
                          " adjust --audio-offset")
     if covered < span - 0.05:
-        log.warning("%s covers %.2f s of the %.2f s range; the rest of the range is silent",
-                    name, covered, span)
+        warnings.append(f"{name} covers {covered:.2f} s of the {span:.2f} s range; the rest of "
+                        "the range is silent")
     elif duration - max(0.0, -job.audio_offset) > span + 0.05:
-        log.warning("%s is %.2f s long; only %.2f s of it fits the range", name, duration, span)
+        warnings.append(f"{name} is {duration:.2f} s long; only {span:.2f} s of it fits the "
+                        "range")
     if float(np.max(np.abs(clip.samples))) < 1e-4:
-        log.warning("%s is silent; the mouth will stay closed", name)
+        warnings.append(f"{name} is silent; the mouth will stay closed")
     return clip
 
 
@@ -113,11 +115,14 @@ def _target_spec(job: RangeJob, ctx: EngineContext) -> TargetSpec:
 
 
 def prepare_job(job: RangeJob, output: Path | None, ctx: EngineContext,
-                overwrite: bool = False) -> PreparedJob:
+                overwrite: bool = False, info: VideoInfo | None = None) -> PreparedJob:
     """Validate the job; ``output=None`` for previews, which write nothing."""
     if output is not None:
         check_output(Path(job.video), Path(output), overwrite)
-    info = probe_video(job.video)
+    info = info if info is not None and info.path == Path(job.video) else probe_video(job.video)
+    if info.truncated:
+        raise InputError(f"{info.path.name} is truncated: only {info.frame_count} frames can be "
+                         "read; copy or export the clip again")
     check_range(job, info)
     if not job.do_swap and not job.do_sync:
         if info.audio is None:
@@ -130,7 +135,8 @@ def prepare_job(job: RangeJob, output: Path | None, ctx: EngineContext,
     if job.do_sync and job.audio is None and info.audio is None:
         raise InputError(f"{info.path.name} has no audio stream to sync the lips to; "
                          "give --audio with the new dialogue")
-    dialogue = _load_dialogue(job, info)
+    warnings: list[str] = []
+    dialogue = _load_dialogue(job, info, warnings)
     hashes: dict = {"video": content_fingerprint(Path(job.video))}
     if job.audio is not None:
         hashes["audio"] = file_sha256(Path(job.audio))
@@ -159,4 +165,6 @@ def prepare_job(job: RangeJob, output: Path | None, ctx: EngineContext,
     hashes["models"] = [{"id": m.id, "stage": m.stage, "sha256": m.sha256}
                         for m in runners.selected_models() if m.stage in stages]
     hashes["provider"] = runners.provider_report.used
+    for text in warnings:  # only once every check passed, so a failing job prints one line
+        log.warning(text)
     return PreparedJob(job, info, runners, source_latent, dialogue, target, hashes)

@@ -21,6 +21,7 @@ from ..core.errors import InputError
 from ..faces import FaceTrack, track_faces
 from ..media import (
     EncodeSettings,
+    VideoInfo,
     VideoReader,
     load_audio,
     log_mel,
@@ -180,12 +181,13 @@ def output_audio(p: PreparedJob):
 
 def render_range(job: RangeJob, output: Path | str, *, ctx: EngineContext | None = None,
                  encode: EncodeSettings | None = None, overwrite: bool = False,
-                 progress: ProgressCallback | None = None,
-                 cancel: CancelToken = NEVER) -> RenderResult:
+                 progress: ProgressCallback | None = None, cancel: CancelToken = NEVER,
+                 info: VideoInfo | None = None) -> RenderResult:
+    """Render ``job`` to ``output``; ``info`` saves a second probe when the caller has one."""
     t_begin = time.monotonic()
     output = Path(output)
     ctx = ctx or EngineContext()
-    p = prepare_job(job, output, ctx, overwrite)
+    p = prepare_job(job, output, ctx, overwrite, info)
     folder, tracks = render_folder(p), track_folder(p)
     prune_cache(keep={folder.path, tracks.path})
     tracks.ensure({"kind": "track", "job": job.describe(), "hashes": p.hashes})

@@ -332,8 +332,6 @@ def _video_info(path: Path, stream_index: int, audio: AudioInfo | None) -> Video
         # A stream that starts on a non-key picture still decodes from its first packet.
         keyframes = np.union1d([0], keyframes).astype(np.int64)
         keyframe_dts = np.concatenate([[pts[0]], keyframe_dts])[: len(keyframes)]
-    if truncated:
-        log.warning("%s looks truncated: %d frames are readable", name, len(pts))
 
     time_base, avg_rate, nominal = scan.time_base, scan.average_rate, scan.nominal_rate
     n = len(pts)

@@ -7,7 +7,7 @@ import json
 import av
 import numpy as np
 import pytest
-from conftest import decode_all, write_speech_like
+from render_helpers import decode_all, write_speech_like
 
 from swaptalk_desktop.core.errors import Cancelled, InputError, ModelError
 from swaptalk_desktop.engine import EditOptions, RangeJob, RunOptions, render_range
