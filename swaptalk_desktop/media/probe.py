@@ -347,8 +347,12 @@ def _video_info(path: Path, stream_index: int, audio: AudioInfo | None) -> Video
         fps = Fraction(avg_rate)
     else:
         fps = (Fraction(n) / Fraction(duration_s)).limit_denominator(1_000_000)
-    nominal_fps = Fraction(nominal) if nominal and nominal > 0 else fps
     is_vfr = bool(len(diffs) and np.ptp(diffs) > max(1.0, 0.02 * float(np.median(diffs))))
+    nominal_fps = Fraction(nominal) if nominal and nominal > 0 else fps
+    if is_vfr:
+        # Editors conform variable-rate footage to its average rate; counting timecode at the
+        # stream's base rate (often 30 for a 22 fps phone clip) would drift from real time.
+        nominal_fps = Fraction(max(1, round(float(fps))))
 
     rotation = _rotation_cw(first.rotation_ccw, name)
     width, height = first.width, first.height
