@@ -12,6 +12,8 @@ import platformdirs
 
 from .. import __version__
 from ..core.errors import SwapTalkError
+from .bench_cmd import add_bench_parser
+from .demo_cmd import add_demo_parser
 from .display import Display, DisplayLogHandler, JsonDisplay
 from .models_cmd import add_models_parser
 from .probe_cmd import add_probe_parser
@@ -24,9 +26,11 @@ def build_parser() -> argparse.ArgumentParser:
         "range of a clip (face swap and lip sync in one latent space).")
     parser.add_argument("--version", action="version", version=f"swaptalk {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    add_demo_parser(sub)
     add_render_parser(sub)
     add_probe_parser(sub)
     add_models_parser(sub)
+    add_bench_parser(sub)
     return parser
 
 

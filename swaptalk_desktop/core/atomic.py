@@ -21,6 +21,12 @@ def check_writable_dir(path: Path) -> None:
         raise OutputError(f"cannot write {path}: no permission to write in {folder}")
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _describe_os_error(path: Path, err: OSError) -> OutputError:
     if err.errno == errno.ENOSPC:
         return OutputError(f"disk full while writing {path}; free space or choose another folder")
@@ -44,6 +50,9 @@ def atomic_path(path: Path | str, suffix: str | None = None) -> Iterator[Path]:
                                         dir=path.resolve().parent)
     except OSError as err:
         raise _describe_os_error(path, err) from err
+    # mkstemp makes the file private (0600); an export should get the permissions any new
+    # file of the user's gets.
+    os.fchmod(fd, 0o666 & ~_current_umask())
     os.close(fd)
     tmp = Path(tmp_name)
     try:

@@ -137,7 +137,8 @@ def build_stage_model(stage: str, path: Path, *, crop_size: int = 256, mel_windo
 def build_synthetic_set(folder: Path, *, set_id: str = "synthetic", crop_size: int = 256,
                         tint: Sequence[float] = (0.0, 0.0, 0.0), swap_mode: str = "identity",
                         sync_mode: str = "reference", make_default: bool = True,
-                        mel_window: int = 16, fp16_variants: bool = False) -> Path:
+                        mel_window: int = 16, fp16_variants: bool = False,
+                        description: str | None = None) -> Path:
     """Write a four-stage synthetic set and its manifest entries into ``folder``.
 
     - encode: SpaceToDepth(16), [B,3,S,S] -> [B,768,S/16,S/16], lossless.
@@ -178,6 +179,6 @@ def build_synthetic_set(folder: Path, *, set_id: str = "synthetic", crop_size: i
             stages[stage].append(model_id)
     add_model_set(manifest, id=set_id, stages=stages, crop_size=crop_size,
                   mel_window=mel_window, make_default=make_default, replace=True,
-                  description=f"synthetic test set (swap {swap_mode}, sync {sync_mode}, "
-                              f"tint {tuple(tint)})")
+                  description=description or f"synthetic test set (swap {swap_mode}, sync "
+                                             f"{sync_mode}, tint {tuple(tint)})")
     return manifest

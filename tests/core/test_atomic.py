@@ -40,3 +40,12 @@ def test_read_only_folder_is_reported(tmp_path):
             write_text_atomic(folder / "x.json", "{}")
     finally:
         folder.chmod(0o700)
+
+
+def test_new_files_get_normal_permissions(tmp_path):
+    old = os.umask(0o022)
+    try:
+        write_text_atomic(tmp_path / "a.json", "{}")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.json").stat().st_mode & 0o777 == 0o644

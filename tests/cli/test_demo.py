@@ -1,0 +1,25 @@
+import numpy as np
+from render_helpers import decode_all
+
+from swaptalk_desktop.cli import main
+
+
+def test_demo_runs_on_shipped_models_without_user_media(tmp_path, capsys):
+    folder = tmp_path / "demo"
+    assert main(["demo", "-o", str(folder), "--quiet"]) == 0
+    out = folder / "demo_result.mp4"
+    assert out.exists() and (folder / "demo_result.mp4.swaptalk.json").exists()
+    src, dst = decode_all(folder / "sample_clip.mp4"), decode_all(out)
+    assert len(src) == len(dst) == 100
+    diffs = [np.abs(a.astype(int) - b.astype(int)).max(-1) for a, b in zip(src, dst, strict=True)]
+    assert all((d > 30).sum() > 500 for d in diffs[25:75]), "the range was not re-rendered"
+    # outside the range only the re-encode's noise remains
+    outside = [np.abs(a.astype(int) - b.astype(int)).mean()
+               for a, b in zip(src[:25] + src[75:], dst[:25] + dst[75:], strict=True)]
+    assert max(outside) < 2, "frames outside the range changed"
+    assert "pipeline-check" in capsys.readouterr().err
+
+
+def test_shipped_models_verify(capsys):
+    assert main(["models", "verify"]) == 0
+    assert "4 of 4 model files verified" in capsys.readouterr().out
