@@ -101,7 +101,7 @@ def write_clip(src: VideoInfo, dst: Path | str, *,
         out = open_output(tmp, metadata)
         try:
             vout = add_video_stream(out, settings, width=src.width, height=src.height,
-                                    time_base=src.time_base, rate=src.nominal_fps,
+                                    time_base=src.time_base, rate=src.stream_rate,
                                     tags=job.tags, chroma_420=chroma_420)
             aout = out.add_stream_from_template(ain) if ain is not None else None
             aac = None

@@ -60,6 +60,9 @@ class VideoInfo:
     """Clockwise degrees (0, 90, 180, 270) applied to decoded pictures to show them upright."""
     fps: Fraction
     nominal_fps: Fraction
+    """The rate timecode counts at (the rounded average for variable-rate clips)."""
+    stream_rate: Fraction
+    """The container's base rate, which the encoder needs to give the last frame its length."""
     is_vfr: bool
     frame_count: int
     frame_times: np.ndarray
@@ -348,7 +351,8 @@ def _video_info(path: Path, stream_index: int, audio: AudioInfo | None) -> Video
     else:
         fps = (Fraction(n) / Fraction(duration_s)).limit_denominator(1_000_000)
     is_vfr = bool(len(diffs) and np.ptp(diffs) > max(1.0, 0.02 * float(np.median(diffs))))
-    nominal_fps = Fraction(nominal) if nominal and nominal > 0 else fps
+    stream_rate = Fraction(nominal) if nominal and nominal > 0 else fps
+    nominal_fps = stream_rate
     if is_vfr:
         # Editors conform variable-rate footage to its average rate; counting timecode at the
         # stream's base rate (often 30 for a 22 fps phone clip) would drift from real time.
@@ -362,6 +366,7 @@ def _video_info(path: Path, stream_index: int, audio: AudioInfo | None) -> Video
     return VideoInfo(
         path=path, width=width, height=height, coded_width=first.width,
         coded_height=first.height, rotation=rotation, fps=fps, nominal_fps=nominal_fps,
+        stream_rate=stream_rate,
         is_vfr=is_vfr, frame_count=n,
         frame_times=((pts - pts[0]).astype(np.float64) * float(time_base)),
         pts=pts, time_base=time_base, duration_s=duration_s,

@@ -60,7 +60,7 @@ def test_user_folder_subfolders_and_env_dirs(tmp_path: Path,
     build_synthetic_set(env_dir, set_id="from-env", crop_size=64)
     build_synthetic_set(tmp_path / "extra" / "one" / "two", set_id="too-deep", crop_size=64)
     monkeypatch.setenv("SWAPTALK_MODELS_DIR", str(env_dir))
-    registry = ModelRegistry(extra_dirs=[tmp_path / "extra"])
+    registry = ModelRegistry(extra_dirs=[tmp_path / "extra"], include_builtin=False)
     assert [s.id for s in registry.sets()] == ["from-env", "adapted"]
     # The first default_set in search order wins.
     assert registry.get_set(None).id == "from-env"
