@@ -14,6 +14,6 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 # mediapipe's metadata pins numpy<2 and opencv-contrib-python; the face models we use run with
 # numpy 2 and the headless OpenCV above, and a second OpenCV wheel would clash with it.
 .venv/bin/python -m pip install -q --no-deps mediapipe==0.10.21
-.venv/bin/python -c "import swaptalk_desktop, mediapipe, onnxruntime, av" \
-  || { echo "setup: the installed environment does not import; see the messages above" >&2; exit 1; }
+.venv/bin/python -c "import swaptalk_desktop, mediapipe, onnxruntime, av" 2>/dev/null \
+  || { .venv/bin/python -c "import swaptalk_desktop, mediapipe, onnxruntime, av"; echo "setup: the installed environment does not import" >&2; exit 1; }
 echo "setup: .venv ready"
