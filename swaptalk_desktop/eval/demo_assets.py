@@ -27,22 +27,25 @@ def grace_hopper_photo() -> Path:
     return Path(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
 
 
-def synthetic_dialogue(path: Path, seconds: float, rate: int = 16000) -> Path:
-    """Syllable-like bursts of voiced sound: a stand-in line of dialogue."""
+LINE = "Thanks for watching. We will be right back after the break."
+
+
+def make_demo_inputs(folder: Path, line: str = LINE) -> DemoInputs:
+    """A 640x480 clip of the astronaut, Grace Hopper's photo, and ``line`` spoken by espeak-ng.
+
+    The clip is long enough for one second of untouched picture on each side of the edited
+    range, which covers the spoken line exactly.
+    """
     import soundfile as sf
-    t = np.arange(int(rate * seconds)) / rate
-    syllables = np.clip(np.sin(2 * np.pi * 3.2 * t), 0, None) ** 0.5
-    voice = sum(np.sin(2 * np.pi * 140 * k * t) / k for k in range(1, 12))
-    sf.write(path, (0.25 * syllables * voice / 3).astype(np.float32), rate)
-    return path
 
-
-def make_demo_inputs(folder: Path, seconds: float = 4.0) -> DemoInputs:
+    from .tts import speak_to_file
     folder.mkdir(parents=True, exist_ok=True)
-    n = int(seconds * FPS)
-    clip = write_moving_face_clip(folder / "sample_clip.mp4", n=n, width=640, height=480,
-                                  fps=FPS, face_height=0.95)
+    dialogue = speak_to_file(folder / "new_dialogue.wav", line)
+    spoken = sf.info(str(dialogue)).duration
+    start = FPS
+    stop = start + int(np.ceil(spoken * FPS))
+    clip = write_moving_face_clip(folder / "sample_clip.mp4", n=stop + FPS, width=640,
+                                  height=480, fps=FPS, face_height=0.95)
     photo = folder / "identity_grace_hopper.jpg"
     photo.write_bytes(grace_hopper_photo().read_bytes())
-    dialogue = synthetic_dialogue(folder / "new_dialogue.wav", seconds=2.0)
-    return DemoInputs(clip, photo, dialogue, start=FPS, stop=3 * FPS)
+    return DemoInputs(clip, photo, dialogue, start=start, stop=stop)
