@@ -1,0 +1,356 @@
+"""Undoable changes to a Project, free of Qt.
+
+Each command checks everything in ``validate`` (also the first thing ``redo`` does) and only
+then mutates, so a refused command leaves the document untouched and raises one InputError
+line. ``redo`` records what it replaces, so ``undo`` restores exactly the state before it; both
+assume the document is in the state the stack left it in (undo/redo strictly in order).
+
+A drag sends many Move/Trim/SetEditField commands carrying the same ``drag_id``; their equal
+``merge_key`` lets the undo stack fold them into one step that keeps the first command's old
+values and the last command's new ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from .errors import InputError
+from .project import EDIT_FIELDS, ClipState, MediaItem, Project, RangeEdit
+
+FIELD_NAMES = {"photo_id": "face photo", "audio_id": "dialogue", "audio_offset": "dialogue offset",
+               "swap": "face swap", "sync": "lip sync", "feather": "feather",
+               "strength": "strength", "color_match": "colour match", "label": "label"}
+
+
+class Command:
+    """Base: ``text`` names the change for the Edit menu ("Undo Move edit 'Line 7'")."""
+
+    text = ""
+
+    @property
+    def merge_key(self) -> tuple | None:
+        return None
+
+    def merge(self, other: Command) -> bool:
+        """Fold ``other`` (already applied after self) into self; False when it cannot."""
+        return False
+
+    def validate(self, project: Project) -> Any:
+        """Raise InputError if redo() would be refused; changes nothing.
+
+        The UI calls it before pushing onto a QUndoStack, whose push() runs redo() where an
+        exception could not reach the user."""
+
+    def redo(self, project: Project) -> None:
+        raise NotImplementedError
+
+    def undo(self, project: Project) -> None:
+        raise NotImplementedError
+
+
+def _insert_sorted(clip: ClipState, edit: RangeEdit) -> None:
+    clip.edits.append(edit)
+    clip.sort()
+
+
+def _remove(clip: ClipState, edit_id: str) -> RangeEdit:
+    edit = clip.find(edit_id)
+    assert edit is not None, f"undo/redo out of order: edit {edit_id} is gone"
+    clip.edits.remove(edit)
+    return edit
+
+
+class AddEdit(Command):
+    def __init__(self, clip_id: str, edit: RangeEdit):
+        self.clip_id = clip_id
+        self.edit = replace(edit)  # the caller may go on changing its object
+        self.text = f"Add edit {edit.title}"
+
+    def validate(self, project: Project) -> RangeEdit:
+        if project.clip(self.clip_id).find(self.edit.id) is not None:
+            raise InputError(f"edit {self.edit.id} is already on this clip")
+        return project.checked_edit(self.clip_id, self.edit)
+
+    def redo(self, project: Project) -> None:
+        edit = self.validate(project)
+        _insert_sorted(project.clips[self.clip_id], edit)
+
+    def undo(self, project: Project) -> None:
+        _remove(project.clips[self.clip_id], self.edit.id)
+
+
+class RemoveEdit(Command):
+    def __init__(self, clip_id: str, edit_id: str):
+        self.clip_id, self.edit_id = clip_id, edit_id
+        self.removed: RangeEdit | None = None
+        self.text = "Remove edit"
+
+    def validate(self, project: Project) -> RangeEdit:
+        return project.edit(self.clip_id, self.edit_id)
+
+    def redo(self, project: Project) -> None:
+        edit = self.validate(project)
+        self.text = f"Remove edit {edit.title}"
+        self.removed = _remove(project.clips[self.clip_id], self.edit_id)
+
+    def undo(self, project: Project) -> None:
+        assert self.removed is not None
+        _insert_sorted(project.clips[self.clip_id], replace(self.removed))
+
+
+class _RangeChange(Command):
+    """Move and Trim: both set [start, stop) and remember the range they replaced."""
+
+    verb = ""
+
+    def __init__(self, clip_id: str, edit_id: str, drag_id: str | None):
+        self.clip_id, self.edit_id, self.drag_id = clip_id, edit_id, drag_id
+        self.old: tuple[int, int] | None = None
+        self.text = f"{self.verb} edit"
+
+    def target(self, edit: RangeEdit) -> tuple[int, int]:
+        raise NotImplementedError
+
+    @property
+    def merge_key(self) -> tuple | None:
+        if self.drag_id is None:
+            return None
+        return (type(self).__name__, self.clip_id, self.edit_id, self.drag_id)
+
+    def validate(self, project: Project) -> tuple[RangeEdit, int, int]:
+        edit = project.edit(self.clip_id, self.edit_id)
+        start, stop = self.target(edit)
+        project.check_range(self.clip_id, start, stop, ignore=self.edit_id)
+        return edit, start, stop
+
+    def redo(self, project: Project) -> None:
+        edit, start, stop = self.validate(project)
+        self.old = (edit.start, edit.stop)
+        self.text = f"{self.verb} edit {edit.title}"
+        edit.start, edit.stop = start, stop
+        project.clips[self.clip_id].sort()
+
+    def undo(self, project: Project) -> None:
+        assert self.old is not None
+        edit = project.edit(self.clip_id, self.edit_id)
+        edit.start, edit.stop = self.old
+        project.clips[self.clip_id].sort()
+
+
+class MoveEdit(_RangeChange):
+    """Shift an edit to start at ``new_start``, keeping its length."""
+
+    verb = "Move"
+
+    def __init__(self, clip_id: str, edit_id: str, new_start: int, drag_id: str | None = None):
+        self.new_start = new_start
+        super().__init__(clip_id, edit_id, drag_id)
+
+    def target(self, edit: RangeEdit) -> tuple[int, int]:
+        return self.new_start, self.new_start + edit.length
+
+    def merge(self, other: Command) -> bool:
+        if not isinstance(other, MoveEdit) or other.merge_key != self.merge_key or \
+                self.merge_key is None:
+            return False
+        self.new_start = other.new_start
+        return True
+
+
+class TrimEdit(_RangeChange):
+    verb = "Trim"
+
+    def __init__(self, clip_id: str, edit_id: str, new_start: int, new_stop: int,
+                 drag_id: str | None = None):
+        self.new_start, self.new_stop = new_start, new_stop
+        super().__init__(clip_id, edit_id, drag_id)
+
+    def target(self, edit: RangeEdit) -> tuple[int, int]:
+        return self.new_start, self.new_stop
+
+    def merge(self, other: Command) -> bool:
+        if not isinstance(other, TrimEdit) or other.merge_key != self.merge_key or \
+                self.merge_key is None:
+            return False
+        self.new_start, self.new_stop = other.new_start, other.new_stop
+        return True
+
+
+class SetEditField(Command):
+    """Change one setting of an edit (a slider drag passes a drag_id to merge its steps)."""
+
+    def __init__(self, clip_id: str, edit_id: str, field: str, value: Any,
+                 drag_id: str | None = None):
+        self.clip_id, self.edit_id, self.field, self.value = clip_id, edit_id, field, value
+        self.drag_id = drag_id
+        self.old: Any = None
+        self.text = f"Change {FIELD_NAMES.get(field, field)}"
+
+    @property
+    def merge_key(self) -> tuple | None:
+        if self.drag_id is None:
+            return None
+        return ("SetEditField", self.clip_id, self.edit_id, self.field, self.drag_id)
+
+    def validate(self, project: Project) -> Any:
+        if self.field not in EDIT_FIELDS:
+            raise InputError(f"an edit has no setting {self.field!r}")
+        project.edit(self.clip_id, self.edit_id)
+        return project.check_field(self.field, self.value)
+
+    def redo(self, project: Project) -> None:
+        value = self.validate(project)
+        edit = project.edit(self.clip_id, self.edit_id)
+        self.old = getattr(edit, self.field)
+        setattr(edit, self.field, value)
+        self.text = f"Change {FIELD_NAMES[self.field]} of {edit.title}"
+
+    def undo(self, project: Project) -> None:
+        setattr(project.edit(self.clip_id, self.edit_id), self.field, self.old)
+
+    def merge(self, other: Command) -> bool:
+        if not isinstance(other, SetEditField) or other.merge_key != self.merge_key or \
+                self.merge_key is None:
+            return False
+        self.value = other.value
+        return True
+
+
+class SetMarks(Command):
+    """Set both marks at once (None clears one); a mark drag may pass a drag_id to merge."""
+
+    def __init__(self, clip_id: str, mark_in: int | None, mark_out: int | None,
+                 drag_id: str | None = None):
+        self.clip_id, self.mark_in, self.mark_out, self.drag_id = clip_id, mark_in, mark_out, \
+            drag_id
+        self.old: tuple[int | None, int | None] | None = None
+        self.text = "Clear marks" if mark_in is None and mark_out is None else "Set marks"
+
+    @property
+    def merge_key(self) -> tuple | None:
+        return None if self.drag_id is None else ("SetMarks", self.clip_id, self.drag_id)
+
+    def validate(self, project: Project) -> None:
+        project.check_marks(self.clip_id, self.mark_in, self.mark_out)
+
+    def redo(self, project: Project) -> None:
+        self.validate(project)
+        clip = project.clips[self.clip_id]
+        self.old = (clip.mark_in, clip.mark_out)
+        clip.mark_in, clip.mark_out = self.mark_in, self.mark_out
+
+    def undo(self, project: Project) -> None:
+        assert self.old is not None
+        clip = project.clips[self.clip_id]
+        clip.mark_in, clip.mark_out = self.old
+
+    def merge(self, other: Command) -> bool:
+        if not isinstance(other, SetMarks) or other.merge_key != self.merge_key or \
+                self.merge_key is None:
+            return False
+        self.mark_in, self.mark_out, self.text = other.mark_in, other.mark_out, other.text
+        return True
+
+
+class AddMedia(Command):
+    def __init__(self, item: MediaItem):
+        self.item = replace(item, summary=dict(item.summary))
+        self.text = f"Import {item.name}"
+
+    def validate(self, project: Project) -> None:
+        if self.item.id in project.media:
+            raise InputError(f"media {self.item.id} is already in the project")
+        for other in project.media.values():
+            if other.path == self.item.path:
+                raise InputError(f"{other.name} is already in the project")
+
+    def redo(self, project: Project) -> None:
+        self.validate(project)
+        project.media[self.item.id] = replace(self.item, summary=dict(self.item.summary))
+
+    def undo(self, project: Project) -> None:
+        del project.media[self.item.id]
+
+
+class RemoveMedia(Command):
+    """Take an item out of the project; refused while an edit uses it (the user decides)."""
+
+    def __init__(self, media_id: str):
+        self.media_id = media_id
+        self.position = 0
+        self.item: MediaItem | None = None
+        self.clip: tuple[int, ClipState] | None = None
+        self.current_clip: str | None = None
+        self.text = "Remove media"
+
+    def validate(self, project: Project) -> MediaItem:
+        item = project.media_item(self.media_id)
+        users = project.users_of(self.media_id)
+        if users:
+            clip_id, edit = users[0]
+            raise InputError(f"{item.name} is used by edit {edit.title} of "
+                             f"{project.clip_name(clip_id)}; change or remove that edit first")
+        clip = project.clips.get(self.media_id)
+        if clip is not None and clip.edits:
+            raise InputError(f"{item.name} has {len(clip.edits)} edit(s) in the timeline; "
+                             "remove them first")
+        return item
+
+    def redo(self, project: Project) -> None:
+        item = self.validate(project)
+        self.text = f"Remove {item.name}"
+        self.position = list(project.media).index(self.media_id)
+        self.item = project.media.pop(self.media_id)
+        self.current_clip = project.current_clip
+        self.clip = None
+        if self.media_id in project.clips:
+            self.clip = (list(project.clips).index(self.media_id),
+                         project.clips.pop(self.media_id))
+            if project.current_clip == self.media_id:
+                project.current_clip = next(iter(project.clips), None)
+
+    def undo(self, project: Project) -> None:
+        assert self.item is not None
+        _dict_insert(project.media, self.position, self.media_id, self.item)
+        if self.clip is not None:
+            _dict_insert(project.clips, self.clip[0], self.media_id, self.clip[1])
+        project.current_clip = self.current_clip
+
+
+class AddClip(Command):
+    """Open a video of the project in the timeline and make it the current clip."""
+
+    def __init__(self, media_id: str):
+        self.media_id = media_id
+        self.previous: str | None = None
+        self.text = "Open clip"
+
+    def validate(self, project: Project) -> MediaItem:
+        item = project.media_item(self.media_id)
+        if item.kind != "video":
+            raise InputError(f"{item.name} is not a video; only videos open in the timeline")
+        if self.media_id in project.clips:
+            raise InputError(f"{item.name} is already open in the timeline")
+        return item
+
+    def redo(self, project: Project) -> None:
+        item = self.validate(project)
+        self.text = f"Open {item.name} in the timeline"
+        self.previous = project.current_clip
+        project.clips[self.media_id] = ClipState(media_id=self.media_id)
+        project.current_clip = self.media_id
+
+    def undo(self, project: Project) -> None:
+        del project.clips[self.media_id]
+        if project.current_clip == self.media_id:
+            project.current_clip = self.previous if self.previous in project.clips else None
+
+
+def _dict_insert(mapping: dict, position: int, key: str, value: Any) -> None:
+    """Put ``key`` back at ``position`` (in place: views may hold the dict), so undo restores
+    the order the media bin showed."""
+    items = list(mapping.items())
+    items.insert(position, (key, value))
+    mapping.clear()
+    mapping.update(items)

@@ -1,0 +1,283 @@
+"""The editor's document: media in the project, clips in the timeline and their range edits.
+
+Qt-free and engine-free (core is the bottom layer); ``engine.project_jobs`` turns an edit into a
+``RangeJob``. Every change a user can undo goes through ``core.commands``, which validate with
+the checks below before they touch anything, so a Project in memory always satisfies:
+edits of a clip are sorted by start, never overlap, lie inside the clip, have at least one
+frame, and refer only to media items of a fitting kind.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import uuid
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from .errors import InputError
+from .hashing import content_fingerprint
+
+MediaKind = Literal["video", "audio", "photo"]
+MEDIA_KINDS: tuple[str, ...] = ("video", "audio", "photo")
+SCHEMA_VERSION = 1
+PROVIDERS = ("auto", "cuda", "cpu")
+
+# Fields of a RangeEdit that SetEditField may change (start/stop go through Move/Trim, which
+# check the range; id never changes).
+EDIT_FIELDS = ("photo_id", "audio_id", "audio_offset", "swap", "sync", "feather", "strength",
+               "color_match", "label")
+MAX_FEATHER = 128.0  # pixels of the 256-pixel crop; more than half the crop is meaningless
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def default_settings() -> dict:
+    return {"model_set": None, "provider": "auto"}
+
+
+def normalize_path(path: Path | str) -> Path:
+    """Absolute and lexically normalised, without resolving symlinks (the user's own links)."""
+    return Path(os.path.normpath(os.path.abspath(os.fspath(path))))
+
+
+@dataclass
+class MediaItem:
+    id: str
+    kind: MediaKind
+    path: Path
+    fingerprint: str = ""
+    summary: dict = field(default_factory=dict)
+    missing: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind not in MEDIA_KINDS:
+            raise InputError(f"unknown media kind {self.kind!r}; use video, audio or photo")
+        self.path = normalize_path(self.path)
+
+    @classmethod
+    def from_file(cls, path: Path | str, kind: MediaKind, summary: dict | None = None,
+                  id: str | None = None) -> MediaItem:
+        """A new item for an existing file, fingerprinted now so that it can be relinked."""
+        path = normalize_path(path)
+        if not path.is_file():
+            raise InputError(f"cannot import {path}: file not found")
+        return cls(id=id or new_id(), kind=kind, path=path,
+                   fingerprint=content_fingerprint(path), summary=dict(summary or {}))
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def frame_count(self) -> int | None:
+        frames = self.summary.get("frames")
+        return int(frames) if isinstance(frames, int | float) and frames > 0 else None
+
+    @property
+    def has_audio(self) -> bool:
+        """Whether the item can be dialogue: an audio file, or a video not known to be silent."""
+        return self.kind == "audio" or (self.kind == "video" and
+                                        self.summary.get("has_audio") is not False)
+
+
+@dataclass
+class RangeEdit:
+    id: str
+    start: int
+    stop: int
+    photo_id: str | None = None
+    audio_id: str | None = None
+    audio_offset: float = 0.0
+    swap: bool = True
+    sync: bool = True
+    feather: float = 12.0
+    strength: float = 1.0
+    color_match: bool = True
+    label: str = ""
+
+    @classmethod
+    def new(cls, start: int, stop: int, **fields: Any) -> RangeEdit:
+        return cls(id=new_id(), start=start, stop=stop, **fields)
+
+    @property
+    def length(self) -> int:
+        return self.stop - self.start
+
+    @property
+    def title(self) -> str:
+        """How messages and menus name the edit: its label, or its frames."""
+        return f"'{self.label}'" if self.label else f"frames {self.start}-{self.stop}"
+
+    def overlaps(self, start: int, stop: int) -> bool:
+        return self.start < stop and start < self.stop
+
+
+@dataclass
+class ClipState:
+    media_id: str
+    edits: list[RangeEdit] = field(default_factory=list)
+    mark_in: int | None = None
+    mark_out: int | None = None
+    playhead: int = 0
+
+    def find(self, edit_id: str) -> RangeEdit | None:
+        return next((e for e in self.edits if e.id == edit_id), None)
+
+    def edit_at(self, frame: int) -> RangeEdit | None:
+        return next((e for e in self.edits if e.start <= frame < e.stop), None)
+
+    def sort(self) -> None:
+        self.edits.sort(key=lambda e: e.start)
+
+
+@dataclass
+class Project:
+    schema_version: int = SCHEMA_VERSION
+    media: dict[str, MediaItem] = field(default_factory=dict)
+    clips: dict[str, ClipState] = field(default_factory=dict)
+    current_clip: str | None = None
+    settings: dict = field(default_factory=default_settings)
+    pending_jobs: list[dict] = field(default_factory=list)
+
+    # --- look-ups that name what is missing ------------------------------------------------
+    def media_item(self, media_id: str) -> MediaItem:
+        try:
+            return self.media[media_id]
+        except KeyError:
+            raise InputError(f"media {media_id} is not in the project") from None
+
+    def clip(self, clip_id: str) -> ClipState:
+        try:
+            return self.clips[clip_id]
+        except KeyError:
+            raise InputError(f"clip {clip_id} is not open in the timeline") from None
+
+    def edit(self, clip_id: str, edit_id: str) -> RangeEdit:
+        found = self.clip(clip_id).find(edit_id)
+        if found is None:
+            raise InputError(f"edit {edit_id} is not on clip {self.clip_name(clip_id)}")
+        return found
+
+    def clip_name(self, clip_id: str) -> str:
+        item = self.media.get(clip_id)
+        return item.name if item else clip_id
+
+    def frame_count(self, clip_id: str) -> int | None:
+        item = self.media.get(clip_id)
+        return item.frame_count if item else None
+
+    def users_of(self, media_id: str) -> list[tuple[str, RangeEdit]]:
+        """(clip id, edit) of every edit that uses the item as its photo or dialogue."""
+        return [(cid, e) for cid, clip in self.clips.items() for e in clip.edits
+                if media_id in (e.photo_id, e.audio_id)]
+
+    def copy(self) -> Project:
+        return copy.deepcopy(self)
+
+    # --- validation shared by commands and the loader ------------------------------------------
+    def check_range(self, clip_id: str, start: int, stop: int,
+                    ignore: str | None = None) -> None:
+        """Raise InputError unless [start, stop) fits the clip beside its other edits."""
+        clip = self.clip(clip_id)
+        for value in (start, stop):
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise InputError(f"frame positions must be whole numbers, not {value!r}")
+        if start >= stop:
+            raise InputError(f"an edit needs at least one frame (start {start} is not before "
+                             f"stop {stop})")
+        if start < 0:
+            raise InputError(f"edit would start before the clip's first frame (frame {start})")
+        frames = self.frame_count(clip_id)
+        if frames is not None and stop > frames:
+            raise InputError(f"edit would end at frame {stop}, after the end of "
+                             f"{self.clip_name(clip_id)} ({frames} frames)")
+        for other in clip.edits:
+            if other.id != ignore and other.overlaps(start, stop):
+                name = f"'{other.label}'" if other.label else "the edit"
+                raise InputError(f"edit would overlap {name} (frames {other.start}-{other.stop})")
+
+    def check_field(self, name: str, value: Any) -> Any:
+        """The value as stored (ints become floats where a float is meant), or InputError."""
+        if name not in EDIT_FIELDS:
+            raise InputError(f"an edit has no setting {name!r}")
+        if name in ("photo_id", "audio_id") and value is not None and not isinstance(value, str):
+            raise InputError(f"{name} must name a media item, not {value!r}")
+        if name == "photo_id":
+            if value is not None and self.media_item(value).kind != "photo":
+                raise InputError(f"{self.media[value].name} is not a photo; choose an image "
+                                 "with the new face")
+            return value
+        if name == "audio_id":
+            if value is not None and not self.media_item(value).has_audio:
+                raise InputError(f"{self.media[value].name} has no audio; choose a dialogue "
+                                 "file or a video with sound")
+            return value
+        if name in ("swap", "sync", "color_match"):
+            if not isinstance(value, bool):
+                raise InputError(f"{name} must be on or off, not {value!r}")
+            return value
+        if name == "label":
+            if not isinstance(value, str) or "\n" in value:
+                raise InputError("an edit's label must be one line of text")
+            return value
+        if isinstance(value, bool) or not isinstance(value, int | float) or \
+                not math.isfinite(value):
+            raise InputError(f"{name} must be a number, not {value!r}")
+        value = float(value)
+        if name == "feather" and not 0.0 <= value <= MAX_FEATHER:
+            raise InputError(f"feather must be between 0 and {MAX_FEATHER:g} pixels")
+        if name == "strength" and not 0.0 <= value <= 1.0:
+            raise InputError("strength must be between 0 and 1")
+        return value
+
+    def checked_edit(self, clip_id: str, edit: RangeEdit, ignore: str | None = None) -> RangeEdit:
+        """A copy of ``edit`` with its values as stored, or InputError if it does not fit."""
+        if not isinstance(edit.id, str) or not edit.id:
+            raise InputError("an edit needs an id")
+        self.check_range(clip_id, edit.start, edit.stop, ignore)
+        values = {name: self.check_field(name, getattr(edit, name)) for name in EDIT_FIELDS}
+        return replace(edit, **values)
+
+    def check_marks(self, clip_id: str, mark_in: int | None, mark_out: int | None) -> None:
+        self.clip(clip_id)
+        frames = self.frame_count(clip_id)
+        for name, value, low in (("in", mark_in, 0), ("out", mark_out, 1)):
+            if value is None:
+                continue
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise InputError(f"the {name} mark must be a frame number, not {value!r}")
+            high = None if frames is None else frames - 1 + low
+            if value < low or (high is not None and value > high):
+                raise InputError(f"the {name} mark {value} is outside the clip "
+                                 f"({frames} frames)" if frames else
+                                 f"the {name} mark {value} is before the clip's start")
+        if mark_in is not None and mark_out is not None and mark_in >= mark_out:
+            raise InputError(f"the in mark ({mark_in}) must come before the out mark "
+                             f"({mark_out})")
+
+    def check_consistent(self) -> None:
+        """Whole-document invariants, for files read from disk."""
+        for media_id, item in self.media.items():
+            if item.id != media_id:
+                raise InputError(f"media {media_id} is stored under another id ({item.id})")
+        if self.current_clip is not None and self.current_clip not in self.clips:
+            raise InputError(f"current clip {self.current_clip} is not open")
+        if self.settings.get("provider", "auto") not in PROVIDERS:
+            raise InputError(f"provider {self.settings.get('provider')!r} is not one of "
+                             f"{', '.join(PROVIDERS)}")
+        for clip_id, clip in self.clips.items():
+            if clip.media_id != clip_id or self.media_item(clip_id).kind != "video":
+                raise InputError(f"clip {clip_id} does not refer to a video in the project")
+            self.check_marks(clip_id, clip.mark_in, clip.mark_out)
+            ids = [e.id for e in clip.edits]
+            if len(set(ids)) != len(ids):
+                raise InputError(f"clip {self.clip_name(clip_id)} has two edits with one id")
+            if not isinstance(clip.playhead, int) or clip.playhead < 0:
+                raise InputError(f"playhead {clip.playhead!r} is not a frame number")
+            clip.sort()
+            clip.edits = [self.checked_edit(clip_id, e, ignore=e.id) for e in clip.edits]

@@ -1,0 +1,45 @@
+"""From the editor's document to engine jobs (core stays free of engine imports)."""
+
+from __future__ import annotations
+
+from ..core.errors import InputError
+from ..core.project import MediaItem, Project, RangeEdit
+from .job import EditOptions, RangeJob, RunOptions
+
+
+def _present(item: MediaItem, role: str) -> MediaItem:
+    if item.missing or not item.path.is_file():
+        raise InputError(f"{role} {item.name} is missing ({item.path}); relink it")
+    return item
+
+
+def run_options(project: Project) -> RunOptions:
+    settings = project.settings
+    extra = {k: int(settings[k]) for k in ("batch_size", "chunk_frames") if settings.get(k)}
+    return RunOptions(provider=settings.get("provider") or "auto",
+                      model_set=settings.get("model_set") or None, **extra)
+
+
+def job_for_edit(project: Project, clip_id: str, edit_id: str) -> RangeJob:
+    """The RangeJob that renders one edit.
+
+    Swap happens only when it is on and a photo is chosen; lip sync only when it is on and
+    dialogue is chosen (sync on without dialogue keeps the original sound and mouth). Chosen
+    dialogue replaces the range's sound even with sync off, as on the command line.
+    """
+    edit: RangeEdit = project.edit(clip_id, edit_id)
+    video = _present(project.media_item(clip_id), "clip")
+    face = _present(project.media_item(edit.photo_id), "photo") if edit.photo_id else None
+    audio = _present(project.media_item(edit.audio_id), "dialogue") if edit.audio_id else None
+    options = EditOptions(swap=edit.swap and face is not None,
+                          sync=edit.sync and audio is not None,
+                          feather=edit.feather, strength=edit.strength,
+                          color_match=edit.color_match)
+    return RangeJob(video=video.path, start=edit.start, stop=edit.stop,
+                    face=face.path if face else None, audio=audio.path if audio else None,
+                    audio_offset=edit.audio_offset, edit=options, run=run_options(project))
+
+
+def jobs_for_clip(project: Project, clip_id: str) -> list[RangeJob]:
+    """Every edit of the clip in timeline order, e.g. for an export."""
+    return [job_for_edit(project, clip_id, e.id) for e in project.clip(clip_id).edits]
