@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Literal
 
@@ -76,3 +76,20 @@ class RangeJob:
                 return {k: clean(v) for k, v in value.items()}
             return value
         return clean(asdict(self))
+
+    @classmethod
+    def from_description(cls, d: dict) -> RangeJob:
+        """The job :meth:`describe` described (keys this version does not know are ignored)."""
+        def pick(kind, values: dict) -> dict:
+            names = {f.name for f in fields(kind)}
+            return {k: v for k, v in values.items() if k in names}
+
+        def path(value) -> Path | None:
+            return None if value is None else Path(value)
+
+        edit = pick(EditOptions, d.get("edit") or {})
+        edit["target_photo"] = path(edit.get("target_photo"))
+        top = pick(cls, d)
+        top.update(video=Path(d["video"]), face=path(d.get("face")), audio=path(d.get("audio")),
+                   edit=EditOptions(**edit), run=RunOptions(**pick(RunOptions, d.get("run") or {})))
+        return cls(**top)

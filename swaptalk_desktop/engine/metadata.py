@@ -14,11 +14,11 @@ def sidecar_path(output: Path) -> Path:
     return output.with_name(output.name + ".swaptalk.json")
 
 
-def edit_metadata(p: PreparedJob, output: Path) -> dict:
+def edit_entry(p: PreparedJob, audio_replaced: bool) -> dict:
+    """One edit of an export: its range, what changed, and the files it was made from."""
     job, info = p.job, p.info
-    kinds = [k for k, on in (("face swap", job.do_swap), ("lip sync", job.do_sync)) if on]
     fps = info.nominal_fps
-    edit = {
+    return {
         "frames": [job.start, job.stop],
         "timecode": [frame_to_timecode(job.start, fps), frame_to_timecode(job.stop, fps)],
         "seconds": [round(p.t_start, 6), round(p.t_stop, 6)],
@@ -29,12 +29,29 @@ def edit_metadata(p: PreparedJob, output: Path) -> dict:
         "dialogue": None if job.audio is None else {
             "file": Path(job.audio).name, "sha256": p.hashes.get("audio"),
             "offset_s": job.audio_offset},
-        "audio_replaced": job.audio is not None,
+        "audio_replaced": audio_replaced,
         "options": {"feather": job.edit.feather, "strength": job.edit.strength,
                     "color_match": job.edit.color_match, "target": job.edit.target},
     }
-    summary = (f"Synthetic media: frames {job.start}-{job.stop - 1} of {info.path.name} altered "
+
+
+def _ranges_text(prepared: list[PreparedJob]) -> str:
+    parts = [f"{p.job.start}-{p.job.stop - 1}" for p in prepared]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def export_metadata(prepared: list[PreparedJob], output: Path,
+                    audio_mode: str = "replace") -> dict:
+    """The record embedded in an export and written beside it, listing every edit."""
+    info = prepared[0].info
+    kinds = [k for k, on in (("face swap", any(p.job.do_swap for p in prepared)),
+                             ("lip sync", any(p.job.do_sync for p in prepared))) if on]
+    summary = (f"Synthetic media: frames {_ranges_text(prepared)} of {info.path.name} altered "
                f"by SwapTalk Desktop {__version__} ({', '.join(kinds)}).")
+    models: list[dict] = []
+    for p in prepared:
+        models += [m for m in p.hashes["models"] if m not in models]
+    providers = list(dict.fromkeys(p.hashes["provider"] for p in prepared))
     return {
         "software": f"SwapTalk Desktop {__version__}",
         "synthetic": True,
@@ -43,7 +60,14 @@ def edit_metadata(p: PreparedJob, output: Path) -> dict:
         "output": output.name,
         "source": {"file": info.path.name, "sha256": file_sha256(Path(info.path)),
                    "frames": info.frame_count},
-        "edits": [edit],
-        "models": p.hashes["models"],
-        "provider": p.hashes["provider"],
+        "edits": [edit_entry(p, audio_mode == "replace" and p.job.audio is not None)
+                  for p in prepared],
+        "audio_mode": audio_mode,
+        "models": models,
+        "provider": ", ".join(providers),
     }
+
+
+def edit_metadata(p: PreparedJob, output: Path) -> dict:
+    """The record of a single-edit export."""
+    return export_metadata([p], output)

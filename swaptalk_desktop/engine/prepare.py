@@ -7,13 +7,16 @@ render either fails within a second with one clear line or runs to the end.
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..core.atomic import check_writable_dir
-from ..core.errors import InputError, OutputError
+from ..core.errors import InputError, ModelError, OutputError, SwapTalkError
 from ..core.timebase import frame_to_timecode
 from ..faces import TargetSpec, alignment_matrix, load_identity_photo, warp_to_crop
 from ..media import AudioClip, VideoInfo, load_audio, probe_video
@@ -168,3 +171,58 @@ def prepare_job(job: RangeJob, output: Path | None, ctx: EngineContext,
     for text in warnings:  # only once every check passed, so a failing job prints one line
         log.warning(text)
     return PreparedJob(job, info, runners, source_latent, dialogue, target, hashes)
+
+
+# -- prepared jobs kept per context ------------------------------------------------------------
+
+_PREPARED_PER_CONTEXT = 64
+_prepared: weakref.WeakKeyDictionary[EngineContext, OrderedDict] = weakref.WeakKeyDictionary()
+_prepared_lock = threading.Lock()
+
+
+def _inputs_signature(job: RangeJob) -> tuple:
+    """Size and modification time of every input file, so an edited file is checked again."""
+    def stat(path: Path | None) -> tuple | None:
+        if path is None:
+            return None
+        try:
+            st = Path(path).stat()
+        except OSError:
+            return (str(path), None)
+        return (str(path), st.st_size, st.st_mtime_ns)
+    return tuple(stat(p) for p in (job.video, job.face, job.audio, job.edit.target_photo))
+
+
+def remember_prepared(p: PreparedJob, ctx: EngineContext) -> None:
+    _remember(ctx, (p.job, _inputs_signature(p.job)), p)
+
+
+def _remember(ctx: EngineContext, key: tuple, value: PreparedJob | SwapTalkError) -> None:
+    with _prepared_lock:
+        cache = _prepared.setdefault(ctx, OrderedDict())
+        cache[key] = value
+        cache.move_to_end(key)
+        while len(cache) > _PREPARED_PER_CONTEXT:
+            cache.popitem(last=False)
+
+
+def prepared_for(job: RangeJob, ctx: EngineContext) -> PreparedJob:
+    """``prepare_job(job, None, ctx)``, reused while the job and its input files are unchanged.
+
+    A job that fails its checks fails again from memory with the same message until one of
+    its files changes, so polling the status of a broken edit stays cheap.
+    """
+    key = (job, _inputs_signature(job))
+    with _prepared_lock:
+        found = _prepared.get(ctx, {}).get(key)
+    if isinstance(found, SwapTalkError):
+        raise type(found)(str(found))
+    if found is not None:
+        return found
+    try:
+        p = prepare_job(job, None, ctx)
+    except (InputError, ModelError) as err:
+        _remember(ctx, key, type(err)(str(err)))  # a fresh copy: no traceback keeps frames alive
+        raise
+    remember_prepared(p, ctx)
+    return p

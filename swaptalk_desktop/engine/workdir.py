@@ -16,38 +16,15 @@ import time
 from pathlib import Path
 
 import numpy as np
-import platformdirs
 
 from ..core.atomic import write_bytes_atomic, write_text_atomic
+from ..core.cachedir import cache_root as cache_root
+
+# Re-exported: the project document (core) fingerprints media for relinking too.
+from ..core.hashing import content_fingerprint as content_fingerprint
+from ..core.hashing import file_sha256 as file_sha256
 
 DEFAULT_CACHE_LIMIT_BYTES = 5 * 1024**3
-_SAMPLE = 1 << 20
-
-
-def cache_root() -> Path:
-    env = os.environ.get("SWAPTALK_CACHE_DIR")
-    root = Path(env) if env else Path(platformdirs.user_cache_dir("swaptalk-desktop"))
-    return root
-
-
-def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
-    return h.hexdigest()
-
-
-def content_fingerprint(path: Path) -> str:
-    """Cheap identity of a possibly huge media file: its size and first and last MiB."""
-    size = path.stat().st_size
-    h = hashlib.sha256(str(size).encode())
-    with open(path, "rb") as fh:
-        h.update(fh.read(_SAMPLE))
-        if size > 2 * _SAMPLE:
-            fh.seek(size - _SAMPLE)
-            h.update(fh.read(_SAMPLE))
-    return h.hexdigest()
 
 
 def stable_key(parts: dict) -> str:

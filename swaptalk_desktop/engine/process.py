@@ -1,0 +1,187 @@
+"""Process a range into the chunk cache: track faces -> latent stages, no MP4 written.
+
+Work is split so that an interruption loses little: the face track and every finished chunk of
+generated crops are kept in the job folder, and a rerun of the same job skips them. Exports
+(:mod:`.render`) run the same steps first, so a range processed ahead of time exports without
+touching the models again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..core.cancel import NEVER, CancelToken
+from ..core.errors import InputError
+from ..faces import FaceTrack, track_faces
+from ..media import VideoReader, load_audio, log_mel, mel_windows, to_mono_16k
+from .context import EngineContext
+from .frames import FaceProcessor, crop_frame
+from .job import RangeJob
+from .prepare import PreparedJob, prepare_job, prepared_for, remember_prepared
+from .progress import ProgressCallback, StageMeter
+from .workdir import JobFolder, prune_cache, stable_key
+
+log = logging.getLogger(__name__)
+ENGINE_REVISION = 1
+"""Bump when a change makes old cached chunks wrong."""
+
+
+@dataclass(frozen=True)
+class ProcessResult:
+    chunks_reused: int
+    chunks_rendered: int
+    frames_without_face: int
+    provider: str
+
+
+def track_folder(p: PreparedJob, root=None) -> JobFolder:
+    job = p.job
+    return JobFolder(stable_key({
+        "rev": ENGINE_REVISION, "video": p.hashes["video"], "start": job.start,
+        "stop": job.stop, "target": job.edit.target, "index": job.edit.target_index,
+        "ref": p.hashes.get("target_photo")}), root)
+
+
+def render_folder(p: PreparedJob, root=None) -> JobFolder:
+    job = p.job
+    return JobFolder(stable_key({
+        "track": track_folder(p, root).key, "face": p.hashes.get("face"),
+        "audio": p.hashes.get("audio"), "offset": round(job.audio_offset, 6),
+        "swap": job.do_swap, "sync": job.do_sync, "models": p.hashes["models"],
+        "provider": p.hashes["provider"], "batch": job.run.batch_size,
+        "chunk": job.run.chunk_frames}), root)
+
+
+def open_folders(p: PreparedJob) -> tuple[JobFolder, JobFolder]:
+    """The range's (track, chunks) folders, created with their descriptions."""
+    tracks, folder = track_folder(p), render_folder(p)
+    tracks.ensure({"kind": "track", "job": p.job.describe(), "hashes": p.hashes})
+    folder.ensure({"kind": "render", "job": p.job.describe(), "hashes": p.hashes,
+                   "track": tracks.key})
+    return tracks, folder
+
+
+def ensure_track(p: PreparedJob, folder: JobFolder, ctx: EngineContext,
+                 progress: ProgressCallback | None, cancel: CancelToken) -> FaceTrack:
+    path = folder.path / "track.npz"
+    if path.exists():
+        return FaceTrack.load(path)
+    job = p.job
+    meter = StageMeter("track", job.stop - job.start, progress)
+    embedder = ctx.embedder if p.target.mode == "reference" else None
+    with VideoReader(p.info) as reader:
+        frames = enumerate(reader.read(job.start, job.stop), start=job.start)
+        track = track_faces(frames, ctx.landmarker, p.target, embedder=embedder,
+                            progress=meter.callback(), cancel=cancel, total=job.stop - job.start)
+    if not track.present.any():
+        raise InputError(f"no face found in {p.range_label()} of {p.info.path.name}; choose a "
+                         "range where the face is visible")
+    missing = int((~track.present).sum())
+    if missing:
+        log.warning("no face in %d of %d frames of the range; those frames are left unchanged",
+                    missing, len(track.present))
+    track.save(path)
+    return track
+
+
+def mel_for_frames(p: PreparedJob, frames: np.ndarray) -> np.ndarray | None:
+    """One mel window per frame, taken from the audio that drives the lips."""
+    if not p.job.do_sync:
+        return None
+    if p.dialogue is not None:
+        wave = to_mono_16k(p.dialogue)
+        local = p.info.frame_times[frames] - p.info.frame_times[p.job.start] - p.job.audio_offset
+    else:
+        wave = to_mono_16k(load_audio(p.info.path))
+        local = np.array([p.info.audio_time(int(i)) for i in frames])
+    return mel_windows(log_mel(wave), local, window=p.runners.mel_window)
+
+
+def chunk_bounds(job: RangeJob) -> list[tuple[int, int]]:
+    size = max(1, job.run.chunk_frames)
+    return [(s, min(s + size, job.stop)) for s in range(job.start, job.stop, size)]
+
+
+def ensure_chunks(p: PreparedJob, track: FaceTrack, folder: JobFolder,
+                  progress: ProgressCallback | None, cancel: CancelToken) -> tuple[int, int]:
+    job = p.job
+    bounds = chunk_bounds(job)
+    todo = [i for i in range(len(bounds)) if not folder.has_chunk(i)]
+    meter = StageMeter("render", job.stop - job.start, progress)
+    done = sum(b - a for i, (a, b) in enumerate(bounds) if i not in todo)
+    meter.skip_to(done)
+    if not todo:
+        return len(bounds), 0
+    mel = mel_for_frames(p, np.arange(job.start, job.stop))
+    processor = FaceProcessor(p.runners, source_latent=p.source_latent, swap=job.do_swap,
+                              sync=job.do_sync)
+    size, batch = p.runners.crop_size, max(1, job.run.batch_size)
+    with VideoReader(p.info) as reader:
+        for index in todo:
+            a, b = bounds[index]
+            present = track.present[a - track.start:b - track.start].copy()
+            crops = np.zeros((b - a, size, size, 3), np.uint8)
+            for k, rgb in enumerate(reader.read(a, b)):
+                if present[k]:
+                    crops[k] = crop_frame(rgb, track.landmarks[a + k - track.start], size)
+            out = np.zeros_like(crops)
+            rows = np.flatnonzero(present)
+            for s in range(0, len(rows), batch):
+                cancel.raise_if_cancelled()
+                sel = rows[s:s + batch]
+                windows = None if mel is None else mel[a - job.start + sel]
+                out[sel] = processor.process(crops[sel], windows)
+                meter.update(done + int(sel[-1]) + 1)
+            folder.save_chunk(index, out, present)
+            done += b - a
+            meter.update(done)
+    return len(bounds) - len(todo), len(todo)
+
+
+class ChunkReader:
+    """Generated crops by frame index, loading one chunk at a time as the writer walks forward."""
+
+    def __init__(self, folder: JobFolder, job: RangeJob):
+        self.folder, self.job = folder, job
+        self._index, self._crops, self._present = -1, None, None
+
+    def get(self, frame: int) -> np.ndarray | None:
+        size = max(1, self.job.run.chunk_frames)
+        index, k = divmod(frame - self.job.start, size)
+        if index != self._index:
+            self._crops, self._present = self.folder.load_chunk(index)
+            self._index = index
+        return self._crops[k] if self._present[k] else None
+
+
+def process_range(job: RangeJob, *, ctx: EngineContext | None = None,
+                  progress: ProgressCallback | None = None,
+                  cancel: CancelToken = NEVER) -> ProcessResult:
+    """Track and run the latent stages over ``job``'s range into the chunk cache.
+
+    Finished chunks are kept when cancelled (:class:`Cancelled`) or failing, and reused by a
+    later process_range or export of the same edit.
+    """
+    ctx = ctx or EngineContext()
+    p = prepare_job(job, None, ctx)
+    remember_prepared(p, ctx)
+    tracks, folder = open_folders(p)
+    prune_cache(keep={tracks.path, folder.path})
+    track = ensure_track(p, tracks, ctx, progress, cancel)
+    reused, rendered = ensure_chunks(p, track, folder, progress, cancel)
+    return ProcessResult(reused, rendered, int((~track.present).sum()), p.hashes["provider"])
+
+
+def range_status(job: RangeJob, ctx: EngineContext) -> tuple[int, int]:
+    """``(finished, total)`` chunks of ``job`` in the cache.
+
+    The first call for a job checks its inputs and loads its models (as a render would, and
+    raising the same one-line errors); later calls only list the job folder.
+    """
+    p = prepared_for(job, ctx)
+    total = len(chunk_bounds(job))
+    finished = [i for i in render_folder(p).finished_chunks() if i < total]
+    return len(finished), total
