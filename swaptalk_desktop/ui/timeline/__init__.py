@@ -1,0 +1,6 @@
+"""The timeline: ruler, picture, clip audio and replacement dialogue lanes, with range edits."""
+
+from .model import EditView
+from .widget import TimelineWidget
+
+__all__ = ["EditView", "TimelineWidget"]
