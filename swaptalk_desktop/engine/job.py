@@ -61,6 +61,11 @@ class RangeJob:
         return self.audio is not None if self.edit.sync is None else self.edit.sync
 
     @property
+    def changes_picture(self) -> bool:
+        """False for an edit that only replaces the dialogue's sound."""
+        return self.do_swap or self.do_sync
+
+    @property
     def mask_region(self) -> str:
         return "face" if self.do_swap else "lower"
 

@@ -45,13 +45,16 @@ def export_metadata(prepared: list[PreparedJob], output: Path,
     """The record embedded in an export and written beside it, listing every edit."""
     info = prepared[0].info
     kinds = [k for k, on in (("face swap", any(p.job.do_swap for p in prepared)),
-                             ("lip sync", any(p.job.do_sync for p in prepared))) if on]
+                             ("lip sync", any(p.job.do_sync for p in prepared)),
+                             ("dialogue replaced", audio_mode == "replace" and any(
+                                 p.dialogue is not None for p in prepared))) if on]
     summary = (f"Synthetic media: frames {_ranges_text(prepared)} of {info.path.name} altered "
                f"by SwapTalk Desktop {__version__} ({', '.join(kinds)}).")
     models: list[dict] = []
     for p in prepared:
         models += [m for m in p.hashes["models"] if m not in models]
-    providers = list(dict.fromkeys(p.hashes["provider"] for p in prepared))
+    providers = list(dict.fromkeys(p.hashes["provider"] for p in prepared
+                                   if p.hashes["provider"] != "none")) or ["none"]
     return {
         "software": f"SwapTalk Desktop {__version__}",
         "synthetic": True,

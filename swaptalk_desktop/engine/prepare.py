@@ -127,7 +127,7 @@ def prepare_job(job: RangeJob, output: Path | None, ctx: EngineContext,
         raise InputError(f"{info.path.name} is truncated: only {info.frame_count} frames can be "
                          "read; copy or export the clip again")
     check_range(job, info)
-    if not job.do_swap and not job.do_sync:
+    if not job.changes_picture and job.audio is None:
         if info.audio is None:
             raise InputError(f"{info.path.name} has no audio stream; give --audio with the new "
                              "dialogue (and/or --face with a new identity)")
@@ -143,6 +143,15 @@ def prepare_job(job: RangeJob, output: Path | None, ctx: EngineContext,
     hashes: dict = {"video": content_fingerprint(Path(job.video))}
     if job.audio is not None:
         hashes["audio"] = file_sha256(Path(job.audio))
+
+    target = _target_spec(job, ctx)
+    if job.edit.target_photo is not None:
+        hashes["target_photo"] = file_sha256(Path(job.edit.target_photo))
+    if not job.changes_picture:  # a dialogue replacement alone: no faces, no models
+        hashes["models"], hashes["provider"] = [], "none"
+        for text in warnings:
+            log.warning(text)
+        return PreparedJob(job, info, None, None, dialogue, target, hashes)
 
     run = job.run
     runners = ctx.runners(run.model_set, run.provider, run.batch_size)
@@ -162,9 +171,6 @@ def prepare_job(job: RangeJob, output: Path | None, ctx: EngineContext,
         crop = warp_to_crop(rgb, alignment_matrix(det.landmarks, runners.crop_size),
                             runners.crop_size)
         source_latent = ctx.identity_latent(hashes["face"], runners, crop)
-    target = _target_spec(job, ctx)
-    if job.edit.target_photo is not None:
-        hashes["target_photo"] = file_sha256(Path(job.edit.target_photo))
     hashes["models"] = [{"id": m.id, "stage": m.stage, "sha256": m.sha256}
                         for m in runners.selected_models() if m.stage in stages]
     hashes["provider"] = runners.provider_report.used

@@ -53,7 +53,7 @@ def preview_frame(job: RangeJob, index: int, *, ctx: EngineContext | None = None
     p = prepared or prepare_job(job, None, ctx)
     with VideoReader(p.info) as reader:
         rgb = reader.frame(index)
-    if not job.start <= index < job.stop:
+    if not job.start <= index < job.stop or not job.changes_picture:
         return PreviewResult(index, rgb, rgb, False, False)
     landmarks = _landmarks(p, ctx, index, rgb)
     if landmarks is None:

@@ -168,6 +168,8 @@ def process_range(job: RangeJob, *, ctx: EngineContext | None = None,
     ctx = ctx or EngineContext()
     p = prepare_job(job, None, ctx)
     remember_prepared(p, ctx)
+    if not job.changes_picture:
+        return ProcessResult(0, 0, 0, p.hashes["provider"])
     tracks, folder = open_folders(p)
     prune_cache(keep={tracks.path, folder.path})
     track = ensure_track(p, tracks, ctx, progress, cancel)
@@ -182,6 +184,8 @@ def range_status(job: RangeJob, ctx: EngineContext) -> tuple[int, int]:
     raising the same one-line errors); later calls only list the job folder.
     """
     p = prepared_for(job, ctx)
+    if not job.changes_picture:
+        return 0, 0
     total = len(chunk_bounds(job))
     finished = [i for i in render_folder(p).finished_chunks() if i < total]
     return len(finished), total

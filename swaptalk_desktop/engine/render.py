@@ -78,10 +78,12 @@ class _Edit:
     p: PreparedJob
     landmarks: np.ndarray
     present: np.ndarray
-    chunks: ChunkReader
+    chunks: ChunkReader | None
 
     def replace(self, index: int, rgb: np.ndarray) -> np.ndarray:
         k = index - self.p.job.start
+        if self.chunks is None:
+            return rgb
         crop = self.chunks.get(index) if self.present[k] else None
         if crop is None:
             return rgb
@@ -131,13 +133,17 @@ def export_clip(video: Path | str, jobs: list[RangeJob], output: Path | str, *,
     prepared = [prepare_job(job, None, ctx, info=info) for job in ordered]
     for p in prepared:
         remember_prepared(p, ctx)
-    folders = [open_folders(p) for p in prepared]
-    prune_cache(keep={f.path for pair in folders for f in pair})
+    folders = [open_folders(p) if p.job.changes_picture else None for p in prepared]
+    prune_cache(keep={f.path for pair in folders if pair for f in pair})
     clock = {"prepare": time.monotonic() - t_begin, "track": 0.0, "render": 0.0}
 
     edits: list[_Edit] = []
     reused = rendered = missing = 0
-    for k, (p, (tracks, chunks)) in enumerate(zip(prepared, folders, strict=True)):
+    for k, (p, pair) in enumerate(zip(prepared, folders, strict=True)):
+        if pair is None:  # dialogue only: the picture of this range passes through
+            edits.append(_Edit(p, np.zeros((0, 478, 2), np.float32), np.zeros(0, bool), None))
+            continue
+        tracks, chunks = pair
         sink = _labelled(progress, k, len(prepared))
         t = time.monotonic()
         track = ensure_track(p, tracks, ctx, sink, cancel)

@@ -176,3 +176,19 @@ def test_tampered_model_is_refused_naming_the_file(clip, dialogue, tmp_path, mod
 def test_nothing_to_do_is_an_error(ctx, clip, tmp_path):
     with pytest.raises(InputError, match="nothing to change"):
         render_range(job_for(clip, "tint"), tmp_path / "x.mp4", ctx=ctx)
+
+
+def test_dialogue_only_edit_replaces_the_sound_and_keeps_the_picture(ctx, clip, dialogue,
+                                                                     tmp_path):
+    from swaptalk_desktop.media import load_audio
+    job = job_for(clip, "tint", audio=dialogue, edit={"sync": False})
+    result = render_range(job, tmp_path / "dub.mp4", ctx=ctx, encode=LOSSLESS)
+    assert result.chunks_rendered == 0 and result.provider == "none"
+    for a, b in zip(decode_all(clip), decode_all(tmp_path / "dub.mp4"), strict=True):
+        assert np.array_equal(a, b)
+    heard = load_audio(tmp_path / "dub.mp4").samples.mean(axis=1)
+    rate = load_audio(tmp_path / "dub.mp4").sample_rate
+    inside = heard[int(0.5 * rate):int(1.1 * rate)]
+    assert np.abs(inside).max() > 0.1, "the new line is not heard in the range"
+    sidecar = json.loads(result.sidecar.read_text())
+    assert "dialogue replaced" in sidecar["summary"] and sidecar["models"] == []
