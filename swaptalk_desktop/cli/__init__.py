@@ -18,6 +18,7 @@ from .display import Display, DisplayLogHandler, JsonDisplay
 from .models_cmd import add_models_parser
 from .probe_cmd import add_probe_parser
 from .render_cmd import add_render_parser
+from .train_cmd import add_adapt_parser, add_train_parser
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_probe_parser(sub)
     add_models_parser(sub)
     add_bench_parser(sub)
+    add_train_parser(sub)
+    add_adapt_parser(sub)
     return parser
 
 

@@ -1,0 +1,279 @@
+"""``swaptalk train prepare|encode|vqgan|identity|expert|sync|swap|export`` and
+``swaptalk adapt``.
+
+This module imports nothing from training at import time: the app and its other commands work
+without torch, and training commands say how to install it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..core.cancel import CancelToken
+from ..core.errors import SwapTalkError
+
+STAGES = ("vqgan", "identity", "expert", "sync", "swap")
+EXTRAS_MESSAGE = "training needs the training extras: bash scripts/setup.sh --dev"
+
+
+class TrainingExtrasMissing(SwapTalkError):
+    """torch / safetensors are not installed (the app alone does not need them)."""
+
+
+def require_training_extras() -> None:
+    # import_module, not an import statement: the layer rule (only training/ imports torch)
+    # is checked on import statements, and this is only a presence check
+    try:
+        for name in ("torch", "safetensors"):
+            importlib.import_module(name)
+    except ImportError:
+        raise TrainingExtrasMissing(EXTRAS_MESSAGE) from None
+
+
+def _common_output(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json-progress", action="store_true",
+                   help="one JSON object per line on stdout (progress, info, done, error)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _training_options(p: argparse.ArgumentParser, stage: str) -> None:
+    p.add_argument("--data", type=Path, required=True, help="prepared dataset folder")
+    p.add_argument("--run", dest="run_dir", type=Path, required=True,
+                   help="run folder (checkpoints, state.json, log.jsonl), e.g. RUNS/" + stage)
+    p.add_argument("--config", choices=["tiny", "small", "base"], default=None,
+                   help="model size (default: the run's own, else the --vqgan run's, else small)")
+    p.add_argument("--steps", type=int, help="total optimizer steps of the run")
+    p.add_argument("--batch", type=int, help="samples per process per micro-batch")
+    p.add_argument("--accumulate", type=int, default=1,
+                   help="micro-batches per optimizer step (gradient accumulation)")
+    p.add_argument("--lr", type=float, help="peak learning rate (warm-up, then cosine decay)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None,
+                   help="mixed precision (default: on for CUDA, off on CPU)")
+    p.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
+                   help="continue from RUN/checkpoint.safetensors when it exists (default)")
+    p.add_argument("--checkpoint-every", type=int, help="steps between checkpoints")
+    p.add_argument("--validate-every", type=int, help="steps between validations")
+    p.add_argument("--log-every", type=int, help="steps between log.jsonl lines")
+    p.add_argument("--ema", type=float, default=0.0,
+                   help="EMA decay of the weights used for validation and export (0 = off)")
+    p.add_argument("--threads", type=int, help="CPU threads for torch")
+    p.add_argument("--cache-gb", type=float, default=4.0,
+                   help="RAM for decoded crops (more than the dataset = decode once)")
+    p.add_argument("--stop-after", type=int, help=argparse.SUPPRESS)
+    if stage in ("expert", "sync", "swap"):
+        p.add_argument("--vqgan", type=Path, required=True, help="the trained VQGAN run")
+    if stage in ("swap", "vqgan"):
+        p.add_argument("--identity", type=Path, required=stage == "swap",
+                       help="the trained identity run" + (" (adds an identity loss)"
+                                                          if stage == "vqgan" else ""))
+    if stage == "sync":
+        p.add_argument("--expert", type=Path, help="the trained expert run (sync loss + score)")
+    if stage == "vqgan":
+        p.add_argument("--gan", action=argparse.BooleanOptionalAction, default=None,
+                       help="patch-GAN loss (default: on for base, off otherwise)")
+    _common_output(p)
+
+
+def add_train_parser(sub) -> None:
+    p = sub.add_parser("train", help="prepare data, train the SwapTalk stages, export a model set")
+    tsub = p.add_subparsers(dest="train_command", metavar="STEP", required=True)
+
+    q = tsub.add_parser("prepare", help="a folder of talking-head videos -> a training dataset")
+    q.add_argument("--videos", type=Path, action="append", required=True,
+                   help="folder of videos (searched recursively) or one video; repeatable")
+    q.add_argument("--out", type=Path, required=True, help="dataset folder (created/resumed)")
+    q.add_argument("--crop-size", type=int, default=256)
+    q.add_argument("--val-fraction", type=float, default=0.25,
+                   help="last fraction of every training clip held out for validation")
+    q.add_argument("--holdout-identities", type=lambda s: [x for x in s.split(",") if x],
+                   default=None, help="identities used only for validation (comma separated)")
+    q.add_argument("--holdout-fraction", type=float, default=0.1,
+                   help="without --holdout-identities: share of identities held out (>= 5 "
+                   "identities)")
+    q.add_argument("--identity-map", type=Path, help="CSV of file,identity rows")
+    q.add_argument("--identity-regex", help="identity = this regex's first group on the file "
+                   "stem, e.g. '^(.*)_[0-9]+$' for HDTF's WDA_Name_000")
+    q.add_argument("--stills", type=Path, action="append", default=[],
+                   help="folder of portrait photos added as single-frame items")
+    q.add_argument("--min-face-fraction", type=float, default=0.5,
+                   help="skip a clip whose face is found in fewer of its frames")
+    q.add_argument("--max-seconds", type=float, help="use only the first S seconds of each clip")
+    q.add_argument("--crf", type=int, default=12, help="H.264 quality of the stored crops")
+    q.add_argument("--workers", type=int, default=1, help="clips prepared in parallel")
+    _common_output(q)
+    q.set_defaults(run=run_prepare)
+
+    e = tsub.add_parser("encode", aliases=["encode-dataset"],
+                        help="encode a dataset with a trained VQGAN (latent cache)")
+    e.add_argument("--data", type=Path, required=True)
+    e.add_argument("--vqgan", type=Path, required=True)
+    e.add_argument("--config", choices=["tiny", "small", "base"], default=None)
+    e.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    e.add_argument("--batch", type=int, default=64)
+    e.add_argument("--threads", type=int, help="CPU threads for torch")
+    _common_output(e)
+    e.set_defaults(run=run_encode)
+
+    for stage in STAGES:
+        s = tsub.add_parser(stage, help=f"train the {stage} stage")
+        _training_options(s, stage)
+        s.set_defaults(run=run_train, stage=stage)
+
+    x = tsub.add_parser("export", help="export trained runs as an installed model set")
+    x.add_argument("--runs", type=Path, required=True,
+                   help="folder holding the stage runs (vqgan/, swap/, sync/, ...)")
+    x.add_argument("--set-id", required=True)
+    x.add_argument("--out", type=Path,
+                   help="model folder (default: the user model folder / SET_ID)")
+    x.add_argument("--data", type=Path, help="dataset for the parity check on real crops")
+    x.add_argument("--fp16", action=argparse.BooleanOptionalAction, default=True,
+                   help="also export fp16 variants for CUDA (default)")
+    x.add_argument("--description", default="")
+    x.add_argument("--license", default="research use only (trained on clips without consent "
+                   "for redistribution)")
+    x.add_argument("--training-data", default="")
+    x.add_argument("--card", type=Path, help="model card (Markdown)")
+    x.add_argument("--default", action="store_true", help="make it the default set")
+    _common_output(x)
+    x.set_defaults(run=run_export)
+
+
+def add_adapt_parser(sub) -> None:
+    p = sub.add_parser("adapt", help="fine-tune a model set on one actor's clip (per-actor "
+                       "adaptation)")
+    p.add_argument("--video", type=Path, required=True, help="a clip of the actor speaking")
+    p.add_argument("--minutes", type=float, default=3.0,
+                   help="use the first N minutes of the clip")
+    p.add_argument("--steps", type=int, help="steps of each fine-tune (decoder, sync)")
+    p.add_argument("--base-set", help="model set to adapt (default: the default set)")
+    p.add_argument("--set-id", help="id of the adapted set (default: BASE-CLIPNAME)")
+    p.add_argument("--runs", type=Path, help="adapt training runs instead of an installed set")
+    p.add_argument("--work", type=Path, help="folder for the prepared clip and the runs "
+                   "(default: the user cache)")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p.add_argument("--batch", type=int)
+    p.add_argument("--threads", type=int)
+    p.add_argument("--fp16", action=argparse.BooleanOptionalAction, default=True)
+    p.add_argument("--models-dir", type=Path, action="append", default=[],
+                   help="extra folder with a models manifest.json (repeatable)")
+    _common_output(p)
+    p.set_defaults(run=run_adapt)
+
+
+@contextlib.contextmanager
+def _cancel_on_ctrl_c(display) -> Iterator[CancelToken]:
+    cancel = CancelToken()
+
+    def on_sigint(signum, frame):
+        if cancel.cancelled:  # a second Ctrl-C means "now"
+            raise KeyboardInterrupt
+        cancel.cancel()
+        display.message("stopping after the current step; the checkpoint is kept... "
+                        "(Ctrl-C again to abort at once)")
+
+    try:
+        previous = signal.signal(signal.SIGINT, on_sigint)
+    except ValueError:  # not the main thread (embedded use): no handler
+        yield cancel
+        return
+    try:
+        yield cancel
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _progress(display, json_mode: bool):
+    """Data stages count frames, which the human display shows as a bar; training steps are
+    reported by the loop's own lines (steps/s, ETA) instead of a frames-per-second bar."""
+    if json_mode:
+        return display.progress
+    return lambda ev: None if ev.stage.startswith("train ") else display.progress(ev)
+
+
+def run_prepare(args, display) -> int:
+    from ..training.data.clip_prep import PrepareOptions
+    from ..training.data.prepare import prepare_dataset
+    opts = PrepareOptions(crop_size=args.crop_size, val_fraction=args.val_fraction,
+                          holdout_identities=tuple(args.holdout_identities or ()),
+                          holdout_fraction=args.holdout_fraction,
+                          min_face_fraction=args.min_face_fraction, max_seconds=args.max_seconds,
+                          crf=args.crf, workers=max(1, args.workers))
+    with _cancel_on_ctrl_c(display) as cancel:
+        report = prepare_dataset(args.videos, args.out, stills=args.stills,
+                                 identity_map=args.identity_map,
+                                 identity_regex=args.identity_regex, options=opts,
+                                 progress=_progress(display, args.json_progress),
+                                 cancel=cancel, message=display.message)
+    index = report.index
+    frames = sum(c.frames for c in index.clips)
+    size_mb = sum(f.stat().st_size for sub in ("crops", "mel", "landmarks")
+                  for f in (args.out / sub).glob("*") if f.is_file()) / 1e6
+    payload = {"dataset": str(args.out), "clips": len(index.clips),
+               "identities": len(index.identities), "frames": frames,
+               "holdout_identities": index.holdout_identities,
+               "prepared": len(report.prepared), "reused": len(report.reused),
+               "skipped": [{"id": i, "reason": r} for i, r in report.skipped],
+               "frames_per_s": round(report.frames_per_s, 2), "size_mb": round(size_mb, 1)}
+    display.done(payload, f"dataset {args.out}: {len(index.clips)} clips, {frames} frames, "
+                 f"{size_mb:.1f} MB, "
+                 f"{len(index.identities)} identities (held out: "
+                 f"{', '.join(index.holdout_identities) or 'none'}); this run prepared "
+                 f"{len(report.prepared)}, reused {len(report.reused)}, skipped "
+                 f"{len(report.skipped)} ({report.frames_per_s:.1f} frames/s)")
+    return 0
+
+
+def run_encode(args, display) -> int:
+    require_training_extras()
+    from ..training.trainer.commands import run_encode as encode
+    with _cancel_on_ctrl_c(display) as cancel:
+        payload = encode(args, display, _progress(display, args.json_progress), cancel)
+    display.done(payload, f"latents of {payload['clips']} clips in {payload['latents']}")
+    return 0
+
+
+def run_train(args, display) -> int:
+    require_training_extras()
+    from ..training.trainer.commands import run_stage
+    with _cancel_on_ctrl_c(display) as cancel:
+        payload = run_stage(args.stage, args, display,
+                            _progress(display, args.json_progress), cancel)
+    if payload["rank"] != 0:  # under torchrun only rank 0 reports
+        return 0
+    best = payload["best"]
+    best_text = f"; best {best['metric']} {best['value']:.4g} at step {best['step']}" \
+        if best else ""
+    display.done(payload, f"{args.stage}: {payload['run']} at step {payload['step']}"
+                 f"{best_text} ({payload['steps_per_s']:.2f} steps/s, "
+                 f"{payload['samples_per_s']:.1f} samples/s)")
+    return 0
+
+
+def run_export(args, display) -> int:
+    require_training_extras()
+    from ..training.trainer.export_cmd import run_export as export
+    payload = export(args, display)
+    display.done(payload, f"model set {payload['set_id']} ({', '.join(payload['stages'])}) "
+                 f"installed in {payload['out']}")
+    return 0
+
+
+def run_adapt(args, display) -> int:
+    require_training_extras()
+    from ..training.adapt import run_adapt as adapt
+    with _cancel_on_ctrl_c(display) as cancel:
+        payload = adapt(args, display, _progress(display, args.json_progress), cancel)
+    reused = payload["stages_reused"]
+    origin = (f"{'/'.join(reused)} reused from {payload['base_set']}" if reused else
+              f"other stages exported from {payload['base_set']}")
+    display.done(payload, f"adapted set {payload['set_id']} installed in {payload['out']} "
+                 f"(decode and sync fine-tuned on {payload['frames']} frames of "
+                 f"{Path(args.video).name}; {origin})")
+    return 0

@@ -1,0 +1,185 @@
+"""``swaptalk train prepare``: a folder of talking-head videos (and stills) -> a dataset.
+
+Resumable: each clip's files are written atomically and its record last; a rerun skips every
+clip whose record matches the source file (size, mtime) and the options, so an interrupted
+run continues where it stopped and adding videos to the folder only prepares the new ones.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+
+from ...core.cancel import NEVER, CancelToken
+from ...core.errors import InputError
+from ...engine.progress import ProgressCallback, StageMeter
+from ...faces import FaceLandmarker
+from .clip_prep import (
+    PrepareOptions,
+    frames_to_use,
+    is_current,
+    prepare_still,
+    prepare_video,
+)
+from .layout import ClipRecord, DatasetIndex, DatasetLayout, load_index
+from .sources import Source, compile_identity_regex, discover, read_identity_map
+from .split import build_index, choose_holdout
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PrepareReport:
+    index: DatasetIndex
+    prepared: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    frames: int = 0           # source frames processed in this run
+    seconds: float = 0.0
+
+    @property
+    def frames_per_s(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+
+def _check_crop_size(layout: DatasetLayout, crop_size: int) -> None:
+    if layout.index.is_file():
+        existing = load_index(layout.root).crop_size
+        if existing != crop_size:
+            raise InputError(f"{layout.root} was prepared with --crop-size {existing}; use "
+                             f"that size or another --out folder")
+
+
+def _short(clip_id: str, width: int = 28) -> str:
+    return clip_id if len(clip_id) <= width else clip_id[: width - 3] + "..."
+
+
+def _source_frames(src: Source, opts: PrepareOptions) -> int:
+    if src.kind == "still":
+        return 1
+    from ...media import probe_video
+    try:
+        return frames_to_use(probe_video(src.path), opts.max_seconds)
+    except InputError:
+        return 0
+
+
+_WORKER_LANDMARKER: FaceLandmarker | None = None
+
+
+def _worker_init() -> None:
+    global _WORKER_LANDMARKER
+    from ...faces import default_landmarker
+    _WORKER_LANDMARKER = default_landmarker()
+
+
+def _worker_run(src: Source, root: str, opts: PrepareOptions) -> ClipRecord:
+    assert _WORKER_LANDMARKER is not None
+    layout = DatasetLayout(root)
+    if src.kind == "still":
+        return prepare_still(src, layout, opts, _WORKER_LANDMARKER)
+    return prepare_video(src, layout, opts, _WORKER_LANDMARKER)
+
+
+def prepare_dataset(videos: list[Path], out: Path, *, stills: list[Path] | None = None,
+                    identity_map: Path | None = None, identity_regex: str | None = None,
+                    options: PrepareOptions | None = None,
+                    progress: ProgressCallback | None = None, cancel: CancelToken = NEVER,
+                    landmarker: FaceLandmarker | None = None,
+                    message: Callable[[str], None] | None = None) -> PrepareReport:
+    """Prepare every video under ``videos`` (and image under ``stills``) into ``out``."""
+    options = options or PrepareOptions()
+    if not 0 <= options.val_fraction < 1:
+        raise InputError("--val-fraction must be at least 0 and below 1")
+    if options.crop_size % 16 or options.crop_size < 32:
+        raise InputError("--crop-size must be a multiple of 16 and at least 32 (the models "
+                         "compress 16x)")
+    say = message or (lambda text: log.info("%s", text))
+    sources = discover(list(videos), list(stills or []), read_identity_map(identity_map),
+                       compile_identity_regex(identity_regex))
+    layout = DatasetLayout(out)
+    _check_crop_size(layout, options.crop_size)
+    existing = {r.id: r for r in layout.read_records()}
+    identities = sorted({s.identity for s in sources} |
+                        {r.identity for r in existing.values() if r.status == "ok"})
+    choose_holdout(identities, list(options.holdout_identities), options.holdout_fraction)
+    out.mkdir(parents=True, exist_ok=True)
+    layout.make_dirs()
+
+    report = PrepareReport(index=None)  # type: ignore[arg-type]
+    todo: list[Source] = []
+    for src in sources:
+        rec = existing.get(src.clip_id)
+        if rec is not None and rec.identity != src.identity and is_current(
+                dataclasses.replace(rec, identity=src.identity), src, options):
+            rec.identity = src.identity  # a changed identity map needs no new crops
+            layout.write_record(rec)
+        if is_current(rec, src, options):
+            report.reused.append(src.clip_id)
+        else:
+            todo.append(src)
+    if report.reused:
+        say(f"{len(report.reused)} of {len(sources)} files already prepared; skipping them")
+    sizes = {s.clip_id: _source_frames(s, options) for s in todo}
+    overall = StageMeter("dataset", max(sum(sizes.values()), 1), progress, min_interval_s=0)
+    t0 = time.monotonic()
+    done_frames = 0
+
+    def finished(rec: ClipRecord) -> None:
+        nonlocal done_frames
+        done_frames += sizes.get(rec.id, 0)
+        if rec.status == "ok":
+            report.prepared.append(rec.id)
+        else:
+            report.skipped.append((rec.id, rec.reason))
+            say(f"skipped {Path(rec.source).name}: {rec.reason}")
+        overall.update(done_frames, message=f"{len(report.prepared) + len(report.skipped)}/"
+                                            f"{len(todo)} files")
+        build_index(layout, options.crop_size, options.val_fraction,
+                    list(options.holdout_identities), options.holdout_fraction)
+
+    if options.workers > 1 and len(todo) > 1:
+        _run_parallel(todo, layout, options, cancel, finished)
+    else:
+        if todo and landmarker is None:
+            from ...faces import default_landmarker
+            landmarker = default_landmarker()
+        for src in todo:
+            cancel.raise_if_cancelled()
+            if src.kind == "still":
+                rec = prepare_still(src, layout, options, landmarker)
+            else:
+                meter = StageMeter(_short(src.clip_id), max(sizes[src.clip_id], 1), progress)
+                rec = prepare_video(src, layout, options, landmarker, meter.callback(), cancel)
+            finished(rec)
+    report.frames, report.seconds = done_frames, time.monotonic() - t0
+    report.index = build_index(layout, options.crop_size, options.val_fraction,
+                               list(options.holdout_identities), options.holdout_fraction)
+    if not report.index.clips:
+        raise InputError(f"no usable faces in any of the {len(sources)} files; see the skipped "
+                         f"list in {layout.index}")
+    return report
+
+
+def _run_parallel(todo: list[Source], layout: DatasetLayout, options: PrepareOptions,
+                  cancel: CancelToken, finished: Callable[[ClipRecord], None]) -> None:
+    # spawn: MediaPipe and PyAV hold threads that a fork would copy in an undefined state
+    ctx = get_context("spawn")
+    with ProcessPoolExecutor(options.workers, mp_context=ctx, initializer=_worker_init) as pool:
+        pending = {pool.submit(_worker_run, s, str(layout.root), options) for s in todo}
+        try:
+            while pending:
+                done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    finished(fut.result())
+                cancel.raise_if_cancelled()
+        except BaseException:
+            for fut in pending:
+                fut.cancel()
+            raise
