@@ -164,3 +164,12 @@ def test_parallel_workers_prepare_the_same_clips(tmp_path, tmp_path_factory):
                              options=PrepareOptions(crop_size=64, max_seconds=0.4, workers=2))
     assert sorted(report.prepared) == ["astronaut", "hopper"]
     assert [c.frames for c in report.index.clips] == [10, 10]
+
+
+def test_index_written_mid_preparation_tolerates_holdouts_not_prepared_yet(tmp_path):
+    from swaptalk_desktop.training.data.layout import DatasetLayout
+    from swaptalk_desktop.training.data.split import build_index
+    layout = DatasetLayout(tmp_path / "empty")
+    layout.make_dirs()
+    index = build_index(layout, 64, 0.25, ["someone-later"], 0.1, partial=True)
+    assert index.holdout_identities == [] and index.clips == []

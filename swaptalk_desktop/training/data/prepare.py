@@ -142,7 +142,7 @@ def prepare_dataset(videos: list[Path], out: Path, *, stills: list[Path] | None 
         overall.update(done_frames, message=f"{len(report.prepared) + len(report.skipped)}/"
                                             f"{len(todo)} files")
         build_index(layout, options.crop_size, options.val_fraction,
-                    list(options.holdout_identities), options.holdout_fraction)
+                    list(options.holdout_identities), options.holdout_fraction, partial=True)
 
     if options.workers > 1 and len(todo) > 1:
         _run_parallel(todo, layout, options, cancel, finished)

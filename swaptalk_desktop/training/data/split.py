@@ -55,14 +55,24 @@ def assign_split(rec: ClipRecord, holdout: set[str], val_fraction: float) -> Cli
 
 
 def build_index(layout: DatasetLayout, crop_size: int, val_fraction: float,
-                holdout: list[str] | None, holdout_fraction: float) -> DatasetIndex:
-    """Rebuild ``dataset.json`` from every clip record in the folder and write it."""
+                holdout: list[str] | None, holdout_fraction: float,
+                partial: bool = False) -> DatasetIndex:
+    """Rebuild ``dataset.json`` from every clip record in the folder and write it.
+
+    ``partial``: an index written while clips are still being prepared, where a held-out
+    person whose clips are not done yet is simply not there (the names were checked upfront).
+    """
     records = [r for r in layout.read_records() if r.crop_size == crop_size]
     usable = [r for r in records if r.status == "ok" and r.frames > 0]
     skipped = [{"id": r.id, "source": r.source, "reason": r.reason}
                for r in records if r.status != "ok"]
     identities = sorted({r.identity for r in usable})
-    held = choose_holdout(identities, holdout, holdout_fraction) if identities else []
+    if partial and holdout:
+        held = [h for h in holdout if h in identities]
+        if set(held) >= set(identities):
+            held = []
+    else:
+        held = choose_holdout(identities, holdout, holdout_fraction) if identities else []
     clips = [assign_split(r, set(held), val_fraction) for r in usable]
     index = DatasetIndex(root=layout.root, crop_size=crop_size, val_fraction=val_fraction,
                          holdout_identities=held, clips=clips, skipped=skipped)
