@@ -1,5 +1,10 @@
+"""``python -m swaptalk_desktop``: the editor with no arguments, the command line with any."""
+
 import sys
 
-from .cli import main
+if len(sys.argv) > 1:
+    from .cli import main
+else:
+    from .ui.app import main
 
 sys.exit(main())

@@ -1,0 +1,121 @@
+"""Menus and keyboard shortcuts; every shortcut is shown next to its menu entry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+
+class Actions:
+    """The window's QActions by name (tests trigger them the way a menu click would)."""
+
+    def __init__(self) -> None:
+        self.by_name: dict[str, QAction] = {}
+
+    def __getattr__(self, name: str) -> QAction:
+        try:
+            return self.__dict__["by_name"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _add(actions: Actions, menu: QMenu, name: str, text: str, slot: Callable,
+         shortcut: str | QKeySequence.StandardKey | None = None, tip: str = "") -> QAction:
+    action = QAction(text, menu.parent())
+    if shortcut is not None:
+        action.setShortcut(QKeySequence(shortcut))
+    if tip:
+        action.setStatusTip(tip)
+    action.triggered.connect(lambda _checked=False: slot())
+    menu.addAction(action)
+    actions.by_name[name] = action
+    return action
+
+
+def build_menus(w: MainWindow) -> Actions:
+    a = Actions()
+    bar = w.menuBar()
+
+    file = bar.addMenu("&File")
+    _add(a, file, "new", "&New Project", w.new_project, "Ctrl+N")
+    _add(a, file, "open", "&Open Project…", w.open_project_dialog, "Ctrl+O")
+    w.recent_menu = file.addMenu("Open &Recent")
+    file.addSeparator()
+    _add(a, file, "save", "&Save", w.save_project, "Ctrl+S")
+    _add(a, file, "save_as", "Save &As…", w.save_project_as, "Ctrl+Shift+S")
+    file.addSeparator()
+    _add(a, file, "import", "&Import Media…", w.import_dialog, "Ctrl+I",
+         "Add clips, face photos and dialogue files to the media bin")
+    _add(a, file, "relink", "Re&link Media…", w.relink_dialog)
+    file.addSeparator()
+    _add(a, file, "export", "&Export…", w.export_dialog, "Ctrl+E")
+    file.addSeparator()
+    _add(a, file, "settings", "Se&ttings…", w.settings_dialog, "Ctrl+,")
+    _add(a, file, "quit", "&Quit", w.close, "Ctrl+Q")
+
+    edit = bar.addMenu("&Edit")
+    undo = w.controller.undo_stack.createUndoAction(w, "&Undo")
+    undo.setShortcut(QKeySequence("Ctrl+Z"))
+    redo = w.controller.undo_stack.createRedoAction(w, "&Redo")
+    redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+    edit.addAction(undo)
+    edit.addAction(redo)
+    a.by_name["undo"], a.by_name["redo"] = undo, redo
+    edit.addSeparator()
+    _add(a, edit, "add_edit", "&Add Edit at Marks", w.add_edit, "E",
+         "New edit over the in/out marks, or two seconds around the playhead")
+    _add(a, edit, "remove_edit", "&Remove Edit", w.remove_selected_edit, "Delete")
+    edit.addSeparator()
+    _add(a, edit, "mark_in", "Mark &In", w.mark_in, "I")
+    _add(a, edit, "mark_out", "Mark &Out", w.mark_out, "O")
+    _add(a, edit, "clear_marks", "&Clear Marks", w.clear_marks, "Alt+X")
+
+    play = bar.addMenu("&Playback")
+    _add(a, play, "play", "&Play / Pause", w.playback.toggle, "Space")
+    _add(a, play, "shuttle_back", "Play &Backward (1×, 2×, 4×)", w.playback.shuttle_backward, "J")
+    _add(a, play, "stop", "&Stop", w.playback.stop, "K")
+    _add(a, play, "shuttle_fwd", "Play &Forward (1×, 2×, 4×)", w.playback.shuttle_forward, "L")
+    play.addSeparator()
+    _add(a, play, "prev_frame", "Previous Frame", lambda: w.step(-1), "Left")
+    _add(a, play, "next_frame", "Next Frame", lambda: w.step(1), "Right")
+    _add(a, play, "back_second", "Back One Second", lambda: w.step_seconds(-1), "Shift+Left")
+    _add(a, play, "fwd_second", "Forward One Second", lambda: w.step_seconds(1), "Shift+Right")
+    _add(a, play, "start", "Go to Start", lambda: w.seek(0), "Home")
+    _add(a, play, "end", "Go to End", w.seek_end, "End")
+
+    view = bar.addMenu("&View")
+    _add(a, view, "view_a", "Source (A)", lambda: w.viewer.set_mode("original"), "1")
+    _add(a, view, "view_b", "Processed (B)", lambda: w.viewer.set_mode("processed"), "2")
+    _add(a, view, "view_ab", "Wipe A | B", lambda: w.viewer.set_mode("split"), "3")
+    view.addSeparator()
+    _add(a, view, "zoom_fit", "Zoom Timeline to Fit", w.zoom_to_fit, "Shift+Z")
+    view.addSeparator()
+    for dock in w.docks:
+        view.addAction(dock.toggleViewAction())
+
+    process = bar.addMenu("P&rocess")
+    _add(a, process, "process_range", "Process &Range", w.process_selected, "Ctrl+R",
+         "Track and render the selected edit into the cache")
+    _add(a, process, "process_all", "Process &All Edits", w.process_all, "Ctrl+Shift+R")
+    _add(a, process, "cancel_all", "&Cancel All Jobs", w.cancel_all_jobs)
+
+    help_menu = bar.addMenu("&Help")
+    _add(a, help_menu, "shortcuts", "&Keyboard Shortcuts", w.show_shortcuts, "F1")
+    _add(a, help_menu, "about", "&About SwapTalk Desktop", w.show_about)
+    return a
+
+
+def shortcut_table(actions: Actions) -> list[tuple[str, str]]:
+    rows = []
+    for action in actions.by_name.values():
+        keys = ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText)
+                         for s in action.shortcuts())
+        if keys:
+            rows.append((action.text().replace("&", ""), keys))
+    return rows

@@ -1,0 +1,146 @@
+"""The job panel: one card per processing or export job with progress, speed, ETA and buttons
+to cancel, retry or clear it. A failed job shows its one-line error; the queue goes on."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from . import style
+
+STATE_TEXT = {"queued": "Queued", "running": "Running", "done": "Done", "failed": "Failed",
+              "cancelled": "Cancelled"}
+STAGE_TEXT = {"prepare": "checking inputs", "track": "tracking faces",
+              "render": "rendering faces", "write": "writing MP4"}
+STATE_COLOR = {"failed": style.ERROR, "done": style.OK, "cancelled": style.MUTED,
+               "running": style.ACCENT, "queued": style.MUTED}
+
+
+def format_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    seconds = int(round(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600}h {seconds // 60 % 60:02d}m"
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def status_line(r) -> str:
+    """One line: state, stage, progress counts, speed and time left (or the error)."""
+    if r.state == "failed":
+        return f"Failed: {r.error or 'unknown error'}"
+    parts = [STATE_TEXT.get(r.state, r.state)]
+    if r.state == "running":
+        if r.stage:
+            parts[0] += f": {STAGE_TEXT.get(r.stage, r.stage)}"
+        if r.message:
+            parts.append(r.message)
+        if r.total:
+            parts.append(f"{r.done}/{r.total}")
+        if r.fps:
+            parts.append(f"{r.fps:.1f} fps")
+        if r.eta_s is not None:
+            parts.append(f"{format_eta(r.eta_s)} left")
+    return " · ".join(parts)
+
+
+class JobCard(QFrame):
+    def __init__(self, panel: JobsPanel, record) -> None:
+        super().__init__()
+        self.setObjectName("jobcard")
+        self.setStyleSheet(f"QFrame#jobcard {{ background: {style.PANEL}; "
+                           f"border: 1px solid {style.BORDER}; border-radius: 4px; }}")
+        self.title = QLabel(record.title)
+        self.title.setStyleSheet(f"color: {style.TEXT}; font-weight: 600;")
+        self.title.setWordWrap(True)
+        self.title.setMinimumWidth(60)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 1000)
+        self.bar.setTextVisible(False)
+        self.bar.setFixedHeight(6)
+        self.cancel = QToolButton(text="Cancel")
+        self.retry = QToolButton(text="Retry")
+        self.remove = QToolButton(text="Clear")
+        top = QHBoxLayout()
+        top.addWidget(self.title, 1)
+        for button, signal in ((self.cancel, panel.cancelRequested),
+                               (self.retry, panel.retryRequested),
+                               (self.remove, panel.removeRequested)):
+            button.clicked.connect(lambda _=False, s=signal, i=record.id: s.emit(i))
+            top.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 6)
+        layout.setSpacing(4)
+        layout.addLayout(top)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.status)
+
+    def update_record(self, r) -> None:
+        self.title.setText(r.title)
+        self.status.setText(status_line(r))
+        self.status.setToolTip(r.error or "")
+        self.status.setStyleSheet(f"color: {STATE_COLOR.get(r.state, style.TEXT)};")
+        fraction = (r.done / r.total) if r.total else (1.0 if r.state == "done" else 0.0)
+        self.bar.setValue(int(round(1000 * min(1.0, max(0.0, fraction)))))
+        active = r.state in ("queued", "running")
+        self.cancel.setVisible(active)
+        self.retry.setVisible(r.state in ("failed", "cancelled"))
+        self.remove.setVisible(not active)
+
+
+class JobsPanel(QWidget):
+    cancelRequested = Signal(str)
+    retryRequested = Signal(str)
+    removeRequested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.list = QListWidget()
+        self.list.setSpacing(3)
+        self.list.setSelectionMode(QListWidget.SelectionMode.NoSelection)
+        self.hint = QLabel("No jobs. Process Range (Ctrl+R) and Export (Ctrl+E) queue here.")
+        self.hint.setObjectName("hint")
+        self.hint.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.list, 1)
+        self._cards: dict[str, tuple[QListWidgetItem, JobCard]] = {}
+
+    def update_record(self, record) -> None:
+        entry = self._cards.get(record.id)
+        if entry is None:
+            card = JobCard(self, record)
+            item = QListWidgetItem()
+            self.list.addItem(item)
+            self.list.setItemWidget(item, card)
+            entry = self._cards[record.id] = (item, card)
+        item, card = entry
+        card.update_record(record)
+        item.setSizeHint(QSize(0, card.sizeHint().height()))
+        self.hint.setVisible(False)
+
+    def drop(self, job_id: str) -> None:
+        entry = self._cards.pop(job_id, None)
+        if entry is not None:
+            self.list.takeItem(self.list.row(entry[0]))
+        self.hint.setVisible(not self._cards)
+
+    def state_text(self, job_id: str) -> str:
+        entry = self._cards.get(job_id)
+        return entry[1].status.text() if entry else ""
+
+    def job_ids(self) -> list[str]:
+        return list(self._cards)

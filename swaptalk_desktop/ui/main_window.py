@@ -1,0 +1,339 @@
+"""The main window: media bin, viewer, timeline, edit inspector, job panel and status bar.
+
+The GUI thread only paints and dispatches: decoding and previews run in the preview worker,
+processing and exports in the job queue, probing, peaks and thumbnails in background tasks.
+Everything the user changes goes through the project controller's undo stack.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QWidget
+
+from ..core.timebase import frame_to_timecode
+from ..engine import EngineContext
+from ..inference import ModelRegistry
+from ..media import VideoInfo
+from .actions import build_menus
+from .errors import guarded
+from .inspector import Inspector
+from .job_bridge import JobBridge
+from .jobs_panel import JobsPanel
+from .media_bin import MediaBin, dropped_paths
+from .playback import PlaybackController
+from .preferences import Preferences
+from .preview_worker import FrameResult, PreviewWorker, ProcessedResult
+from .project_controller import ProjectController
+from .tasks import TaskRunner
+from .timeline import TimelineWidget
+from .viewer import Viewer
+from .window_edit import EditMixin
+from .window_files import FileMixin
+from .window_jobs import JobsMixin
+
+log = logging.getLogger(__name__)
+
+
+class MainWindow(FileMixin, EditMixin, JobsMixin, QMainWindow):
+    def __init__(self, prefs: Preferences | None = None, *, models_dirs: list[Path] = (),
+                 session_lock: bool = True):
+        super().__init__()
+        self.prefs = prefs or Preferences.load()
+        self.prefs.apply_cache_location()
+        self.extra_model_dirs = [Path(p) for p in models_dirs]
+        self.setWindowTitle("SwapTalk Desktop")
+        self.resize(1440, 900)
+        self.setAcceptDrops(True)
+        self.setDockNestingEnabled(True)
+
+        self.clip_id: str | None = None
+        self.info: VideoInfo | None = None
+        self.infos: dict[str, VideoInfo] = {}
+        self.playhead = 0
+        self.selected_edit: str | None = None
+        self.provider_used = "not loaded yet"
+        self.model_set_used = ""
+        self.ask_before_closing = True
+        """False in tests and scripts: close without the "save changes?" question."""
+        self._closing = False
+        self._icons_asked: set[str] = set()
+        self._job_states: dict[str, str] = {}
+        self._dialogue_shown: tuple | None = None
+        self._progress_refresh = QTimer(self, singleShot=True, interval=250)
+        self._progress_refresh.timeout.connect(self.refresh_edits)
+        self.waveform = None
+
+        self.tasks = TaskRunner(2, self)
+        self.status_tasks = TaskRunner(1, self)  # range status: one thread, its own context
+        self._status_ctx: EngineContext | None = None
+        self.controller = ProjectController(
+            {"model_set": self.prefs.model_set, "provider": self.prefs.provider},
+            self.prefs.autosave_s, self)
+        if session_lock:
+            self.controller.acquire_lock()
+        self.preview = PreviewWorker(self.make_context, self)
+        self.jobs = JobBridge(self.model_dirs, self)
+        self.playback = PlaybackController(self)
+
+        self.viewer = Viewer()
+        self.setCentralWidget(self.viewer)
+        self.media_bin = MediaBin()
+        self.inspector = Inspector()
+        self.timeline = TimelineWidget()
+        self.jobs_panel = JobsPanel()
+        self.docks: list[QDockWidget] = []
+        self._dock("Media", self.media_bin, Qt.DockWidgetArea.LeftDockWidgetArea, 300)
+        self._dock("Edit Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea, 360)
+        self._dock("Timeline", self.timeline, Qt.DockWidgetArea.BottomDockWidgetArea, 0)
+        self._dock("Jobs", self.jobs_panel, Qt.DockWidgetArea.LeftDockWidgetArea, 300)
+        media, _, timeline, jobs = self.docks
+        self.splitDockWidget(media, jobs, Qt.Orientation.Vertical)
+        self.resizeDocks([media, jobs], [300, 260], Qt.Orientation.Vertical)
+        self.resizeDocks([timeline], [300], Qt.Orientation.Vertical)
+        self._build_status_bar()
+        self.acts = build_menus(self)
+        self._connect()
+        self.refresh_recent_menu()
+        self._on_replaced()
+        self.tasks.submit(self._encoders, on_done=self._set_encoders)
+        QTimer.singleShot(0, self.probe_models)
+        self.jobs.client.warm_up()
+
+    # --- construction -----------------------------------------------------------------------
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea, width: int) -> None:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title.replace(" ", ""))
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable |
+                         QDockWidget.DockWidgetFeature.DockWidgetFloatable |
+                         QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(area, dock)
+        if width:
+            self.resizeDocks([dock], [width], Qt.Orientation.Horizontal)
+        self.docks.append(dock)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.provider_label = QLabel()
+        self.audio_label = QLabel()
+        bar.addPermanentWidget(self.audio_label)
+        bar.addPermanentWidget(self.provider_label)
+        self._update_provider_label()
+        if self.playback.audio.status:
+            self.audio_label.setText(f"Sound: {self.playback.audio.status}")
+
+    def _connect(self) -> None:
+        c = self.controller
+        c.changed.connect(self._on_changed)
+        c.replaced.connect(self._on_replaced)
+        c.dirtyChanged.connect(lambda _d: self._update_title())
+        c.pathChanged.connect(lambda _p: self._update_title())
+        c.message.connect(self.show_message)
+        c.error.connect(self.show_error)
+        c.recentChanged.connect(self.refresh_recent_menu)
+
+        self.preview.frameReady.connect(self._on_frame)
+        self.preview.processedReady.connect(self._on_processed)
+        self.preview.modelsReady.connect(self._on_models)
+        self.preview.modelsFailed.connect(self._on_models_failed)
+        self.viewer.modeChanged.connect(lambda _m: self.request_preview())
+        self.playback.frameShown.connect(self._on_playback_frame)
+        self.playback.speedChanged.connect(self._on_speed)
+        self.playback.overlays = self.audio_overlays
+        self.playback.processed_frames = self.playback_processor
+
+        self.media_bin.filesDropped.connect(self.import_files)
+        self.media_bin.importRequested.connect(self.import_dialog)
+        self.media_bin.openRequested.connect(self.open_clip)
+        self.media_bin.relinkRequested.connect(lambda _m: self.relink_dialog())
+        self.media_bin.removeRequested.connect(self.remove_media)
+        self.media_bin.usePhotoRequested.connect(
+            lambda m: self.set_selected_field("photo_id", m))
+        self.media_bin.useDialogueRequested.connect(
+            lambda m: self.set_selected_field("audio_id", m))
+
+        self.inspector.fieldChanged.connect(self.on_field_changed)
+        self.inspector.addRequested.connect(self.add_edit)
+        self.inspector.processRequested.connect(lambda e: self.process_edits([e]))
+        self.inspector.removeRequested.connect(self.remove_edit)
+
+        t = self.timeline
+        t.playheadDragged.connect(self.seek)
+        t.seekRequested.connect(self.seek)
+        t.editSelected.connect(self.select_edit)
+        t.editDragged.connect(self.on_edit_dragged)
+        t.offsetDragged.connect(self.on_offset_dragged)
+        t.marksChanged.connect(self.on_marks_dragged)
+
+        self.jobs.recordChanged.connect(self.on_job_changed)
+        self.jobs_panel.cancelRequested.connect(self.jobs.cancel)
+        self.jobs_panel.retryRequested.connect(self.jobs.retry)
+        self.jobs_panel.removeRequested.connect(self.remove_job)
+
+    # --- engine contexts --------------------------------------------------------------------
+    def model_dirs(self) -> list[Path]:
+        return [Path(d) for d in self.prefs.models_dirs] + self.extra_model_dirs
+
+    def make_context(self) -> EngineContext:
+        """A fresh context (one per worker thread) over the configured model folders."""
+        return EngineContext(ModelRegistry(extra_dirs=self.model_dirs()))
+
+    def status_context(self) -> EngineContext:
+        if self._status_ctx is None:
+            self._status_ctx = self.make_context()
+        return self._status_ctx
+
+    @staticmethod
+    def _encoders() -> list[str]:
+        from ..media import available_video_encoders
+        return available_video_encoders()
+
+    def _set_encoders(self, names: list[str]) -> None:
+        self.encoders = names
+
+    def probe_models(self) -> None:
+        from ..engine.project_jobs import run_options
+        self.preview.probe_models(run_options(self.controller.project))
+
+    def _on_models(self, provider: str, model_set: str) -> None:
+        self.provider_used, self.model_set_used = provider, model_set
+        self._update_provider_label()
+
+    def _on_models_failed(self, message: str) -> None:
+        self.provider_used, self.model_set_used = "unavailable", ""
+        self._update_provider_label()
+        self.show_error(message)
+
+    def _update_provider_label(self) -> None:
+        models = f" · models: {self.model_set_used}" if self.model_set_used else ""
+        self.provider_label.setText(f"Inference: {self.provider_used}{models}")
+
+    # --- status line ------------------------------------------------------------------------
+    def show_message(self, text: str, ms: int = 6000) -> None:
+        self.statusBar().showMessage(text, ms)
+
+    def show_error(self, text: str) -> None:
+        self.statusBar().showMessage(f"⚠ {text}", 12000)
+        log.info("user-facing error: %s", text)
+
+    def _update_title(self) -> None:
+        self.setWindowTitle(f"{self.controller.title} — SwapTalk Desktop")
+
+    # --- document -> views ------------------------------------------------------------------
+    def _on_replaced(self) -> None:
+        self.clip_id = None
+        self.info = None
+        self.selected_edit = None
+        self.playback.set_clip(None)
+        self.viewer.clear()
+        self.jobs.forget_status()
+        project = self.controller.project
+        self._update_title()
+        self._on_changed()
+        if project.current_clip:
+            self.open_clip(project.current_clip)
+        self.request_icons()
+
+    def _on_changed(self) -> None:
+        project = self.controller.project
+        if self.clip_id is not None and self.clip_id not in project.clips:
+            self.clip_id, self.info = None, None
+            self.playback.set_clip(None)
+            self.viewer.clear()
+        if project.current_clip and project.current_clip != self.clip_id:
+            QTimer.singleShot(0, lambda: self.open_clip(project.current_clip))
+        self.media_bin.set_media(project, self.clip_id)
+        clip = project.clips.get(self.clip_id) if self.clip_id else None
+        if self.selected_edit and (clip is None or clip.find(self.selected_edit) is None):
+            self.selected_edit = None
+        self.refresh_timeline()
+        self.refresh_inspector()
+        self.request_preview()
+
+    def frame_label(self, index: int) -> str:
+        if self.info is None:
+            return ""
+        return f"{frame_to_timecode(index, self.info.nominal_fps)}  ·  frame {index}"
+
+    # --- preview ----------------------------------------------------------------------------
+    def request_preview(self) -> None:
+        if self.info is None or self.playback.playing:
+            return
+        from .preview_worker import FrameRequest
+        job = None
+        clip = self.controller.project.clips.get(self.clip_id)
+        edit = clip.edit_at(self.playhead) if clip else None
+        if edit is not None and self.viewer.mode != "original":
+            job = self.job_for(edit.id, quiet=True)
+        if edit is None:
+            self.viewer.set_status("outside the edits: source shown")
+        self.preview.request(FrameRequest(self.controller.revision, self.playhead, self.info,
+                                          job))
+
+    def _on_frame(self, r: FrameResult) -> None:
+        if self.info is None or r.video != self.info.path or r.index != self.playhead or \
+                self.playback.playing:
+            return
+        self.viewer.show_frame(r.index, r.original, self.frame_label(r.index))
+
+    def _on_processed(self, r: ProcessedResult) -> None:
+        if r.revision != self.controller.revision or r.index != self.playhead or \
+                self.info is None or r.video != self.info.path:
+            return  # stale: the document or the playhead moved on
+        self.viewer.show_processed(r.index, r.processed, r.note)
+
+    def _on_playback_frame(self, index: int, rgb, processed) -> None:
+        self.playhead = index
+        self.viewer.show_frame(index, rgb, self.frame_label(index))
+        if processed is not None:
+            self.viewer.show_processed(index, processed, "playing processed frames from "
+                                                         "the cache")
+        self.timeline.set_playhead(index)
+
+    def _on_speed(self, speed: int) -> None:
+        if speed == 0:
+            self.remember_playhead()
+            self.request_preview()
+            self.show_message("stopped", 1500)
+        else:
+            arrow = "▶" if speed > 0 else "◀"
+            sound = "" if speed == 1 else " (sound plays at 1× forward)"
+            self.show_message(f"{arrow} {abs(speed)}×{sound}", 0)
+
+    # --- drag and drop on the whole window --------------------------------------------------
+    @guarded
+    def dragEnterEvent(self, event) -> None:
+        if dropped_paths(event.mimeData()):
+            event.acceptProposedAction()
+
+    @guarded
+    def dropEvent(self, event) -> None:
+        paths = dropped_paths(event.mimeData())
+        if paths:
+            event.acceptProposedAction()
+            self.import_files(paths)
+
+    # --- closing ----------------------------------------------------------------------------
+    @guarded
+    def closeEvent(self, event) -> None:
+        if self.ask_before_closing and not self._closing and \
+                not self.confirm_discard("quitting"):
+            event.ignore()
+            return
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        self.playback.close()
+        self.preview.stop()
+        self.jobs.shutdown()
+        self.tasks.shutdown()
+        self.status_tasks.shutdown()
+        self.timeline_close()
+        self.controller.shutdown()

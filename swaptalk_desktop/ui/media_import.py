@@ -1,0 +1,72 @@
+"""What the media bin learns about a file on import (runs on a worker thread, Qt-free)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..core.errors import InputError
+from ..core.project import MediaItem
+from ..media import VideoInfo, probe
+
+PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+VIDEO_FILTER = "*.mp4 *.mov *.m4v *.mkv *.avi *.webm *.mxf"
+AUDIO_FILTER = "*.wav *.flac *.mp3 *.m4a *.aac *.ogg *.opus *.aif *.aiff"
+PHOTO_FILTER = " ".join(f"*{s}" for s in sorted(PHOTO_SUFFIXES))
+
+
+def _photo_summary(path: Path) -> dict:
+    import cv2
+    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if image is None:
+        raise InputError(f"cannot import {path.name}: not a readable image")
+    return {"width": int(image.shape[1]), "height": int(image.shape[0])}
+
+
+def describe_file(path: Path | str) -> tuple[MediaItem, VideoInfo | None]:
+    """A new MediaItem (kind, fingerprint, display facts) for ``path`` and, for a video, the
+    probe result (the timeline needs its frame table); InputError if the file is unusable."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"cannot import {path}: file not found")
+    if path.suffix.lower() in PHOTO_SUFFIXES:
+        return MediaItem.from_file(path, "photo", _photo_summary(path)), None
+    info = probe(path)
+    if info.video is not None and not info.is_image:
+        v = info.video
+        summary = {"duration_s": round(float(v.duration_s), 3),
+                   "fps": f"{v.fps.numerator}/{v.fps.denominator}",
+                   "nominal_fps": f"{v.nominal_fps.numerator}/{v.nominal_fps.denominator}",
+                   "frames": int(v.frame_count), "width": v.width, "height": v.height,
+                   "has_audio": v.audio is not None}
+        if v.audio is not None:
+            summary.update(sample_rate=v.audio.sample_rate, channels=v.audio.channels)
+        return MediaItem.from_file(path, "video", summary), v
+    if info.is_image:
+        return MediaItem.from_file(path, "photo", _photo_summary(path)), None
+    if info.audio is not None:
+        a = info.audio
+        return MediaItem.from_file(path, "audio", {
+            "duration_s": round(float(a.duration_s), 3), "sample_rate": a.sample_rate,
+            "channels": a.channels}), None
+    raise InputError(f"cannot import {path.name}: it has neither video nor audio")
+
+
+def describe_files(paths: list[Path]) -> tuple[list[tuple[MediaItem, VideoInfo | None]],
+                                               list[str]]:
+    """(item, video info) for the usable files and one line for each unusable file."""
+    found, errors = [], []
+    for path in paths:
+        try:
+            found.append(describe_file(path))
+        except InputError as err:
+            errors.append(str(err))
+    return found, errors
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    seconds = max(0.0, float(seconds))
+    m, s = divmod(seconds, 60)
+    h, m = divmod(int(m), 60)
+    return f"{h}:{m:02d}:{s:05.2f}" if h else f"{m}:{s:05.2f}"

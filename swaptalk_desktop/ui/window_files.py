@@ -1,0 +1,320 @@
+"""Main-window behaviour for files: projects, import, relink, export, settings, recovery.
+Mixed into MainWindow (see main_window.py for the attributes it relies on)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from .. import __version__
+from ..core.commands import AddMedia, RemoveMedia
+from ..core.errors import SwapTalkError
+from ..core.project import MediaItem
+from ..core.project_io import PROJECT_SUFFIX, pending_recovery
+from ..core.timebase import frame_to_timecode
+from ..engine.project_jobs import jobs_for_clip
+from .actions import shortcut_table
+from .dialogs import RecoveryDialog, RelinkDialog
+from .errors import user_message
+from .export_dialog import ExportDialog, ExportRequest
+from .media_bin import icon_from_rgb, waveform_icon
+from .media_import import AUDIO_FILTER, PHOTO_FILTER, VIDEO_FILTER, describe_files
+from .settings_dialog import SettingsDialog
+
+log = logging.getLogger(__name__)
+PROJECT_FILTER = f"SwapTalk project (*{PROJECT_SUFFIX})"
+
+
+def icon_picture(item: MediaItem):
+    """What the bin shows for an item: a frame, the photo, or the sound's peaks."""
+    if item.kind == "video":
+        from ..media import probe_video
+        from ..media.thumbnails import thumbnail_strip
+        info = probe_video(item.path)
+        frame = min(info.frame_count - 1, info.frame_count // 10)
+        return "rgb", thumbnail_strip(info, [frame], 108)[0]
+    if item.kind == "photo":
+        import cv2
+        bgr = cv2.imread(str(item.path), cv2.IMREAD_COLOR)
+        scale = 108 / max(1, bgr.shape[0])
+        small = cv2.resize(bgr, (max(1, int(bgr.shape[1] * scale)), 108),
+                           interpolation=cv2.INTER_AREA)
+        return "rgb", np.ascontiguousarray(small[..., ::-1])
+    from ..media.waveform import load_or_build_waveform
+    pyramid = load_or_build_waveform(item.path)
+    _, mins, maxs = pyramid.window(0.0, pyramid.duration_s, 96)
+    return "wave", (mins, maxs)
+
+
+class FileMixin:
+    encoders: list[str] = ["libx264"]
+    _icons_asked: set[str]
+
+    # --- projects ---------------------------------------------------------------------------
+    def confirm_discard(self, doing: str) -> bool:
+        """Ask before unsaved changes are lost; True when it is fine to go on."""
+        if not self.controller.dirty:
+            return True
+        answer = QMessageBox.question(
+            self, "Unsaved changes", f"Save the changes to {self.controller.title.rstrip(' •')}"
+            f" before {doing}?", QMessageBox.StandardButton.Save |
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel)
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save_project()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def new_project(self) -> None:
+        if self.confirm_discard("starting a new project"):
+            self.controller.new()
+
+    def open_project_dialog(self) -> None:
+        if not self.confirm_discard("opening another project"):
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", self.prefs.last_folder,
+                                              PROJECT_FILTER)
+        if path:
+            self.open_project(Path(path))
+
+    def open_project(self, path: Path) -> bool:
+        ok = self.controller.open(path)
+        if ok:
+            self.prefs.last_folder = str(Path(path).parent)
+            if any(m.missing for m in self.controller.project.media.values()):
+                self.relink_dialog()
+        return ok
+
+    def save_project(self) -> bool:
+        if self.controller.path is None:
+            return self.save_project_as()
+        return self.controller.save()
+
+    def save_project_as(self) -> bool:
+        start = str(self.controller.path or Path(self.prefs.last_folder or Path.home()) /
+                    f"Untitled{PROJECT_SUFFIX}")
+        path, _ = QFileDialog.getSaveFileName(self, "Save project as", start, PROJECT_FILTER)
+        return bool(path) and self.controller.save_as(Path(path))
+
+    def refresh_recent_menu(self) -> None:
+        menu = self.recent_menu
+        menu.clear()
+        paths = self.controller.recent.paths()
+        for path in paths:
+            action = menu.addAction(f"{path.name}  —  {path.parent}")
+            action.setEnabled(path.exists())
+            action.triggered.connect(lambda _=False, p=path: self._open_recent(p))
+        if not paths:
+            menu.addAction("No recent projects").setEnabled(False)
+        else:
+            menu.addSeparator()
+            menu.addAction("Clear List", lambda: (self.controller.recent.clear(),
+                                                  self.refresh_recent_menu()))
+
+    def _open_recent(self, path: Path) -> None:
+        if self.confirm_discard("opening another project"):
+            self.open_project(path)
+
+    # --- media ------------------------------------------------------------------------------
+    def import_dialog(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, "Import media", self.prefs.last_folder,
+            f"Media ({VIDEO_FILTER} {AUDIO_FILTER} {PHOTO_FILTER});;Clips ({VIDEO_FILTER});;"
+            f"Dialogue ({AUDIO_FILTER});;Photos ({PHOTO_FILTER});;All files (*)")
+        if paths:
+            self.prefs.last_folder = str(Path(paths[0]).parent)
+            self.import_files([Path(p) for p in paths])
+
+    def import_files(self, paths: list[Path]) -> None:
+        known = {m.path for m in self.controller.project.media.values()}
+        fresh = [Path(p) for p in paths if Path(p).resolve() not in known]
+        if not fresh:
+            self.show_message("already in the project")
+            return
+        self.show_message(f"importing {len(fresh)} file(s)…", 0)
+        self.tasks.submit(describe_files, fresh, doing="importing media",
+                          on_done=self._imported, on_error=self.show_error)
+
+    def _imported(self, result) -> None:
+        found, errors = result
+        items = [item for item, _ in found]
+        for item, info in found:
+            if info is not None:
+                self.infos[item.id] = info
+        if items:
+            title = f"Import {items[0].name}" if len(items) == 1 else \
+                f"Import {len(items)} files"
+            self.controller.push_all(title, [AddMedia(item) for item in items])
+            self.show_message(f"imported {len(items)} file(s)")
+        if errors:
+            self.show_error(errors[0] + (f" (and {len(errors) - 1} more)" if len(errors) > 1
+                                         else ""))
+        self.request_icons()
+        videos = [i for i in items if i.kind == "video"]
+        if self.clip_id is None and videos:
+            self.open_clip(videos[0].id)
+
+    def request_icons(self) -> None:
+        for item in self.controller.project.media.values():
+            if item.missing or self.media_bin.has_icon(item.id) or item.id in self._icons_asked:
+                continue
+            self._icons_asked.add(item.id)
+            self.tasks.submit(icon_picture, item, doing=f"reading {item.name}",
+                              on_done=lambda r, m=item.id: self._icon_ready(m, r),
+                              on_error=lambda _e: None)
+
+    def _icon_ready(self, media_id: str, result) -> None:
+        self._icons_asked.discard(media_id)
+        kind, data = result
+        icon = icon_from_rgb(data) if kind == "rgb" else waveform_icon(*data)
+        self.media_bin.set_icon(media_id, icon)
+
+    def remove_media(self, media_id: str) -> None:
+        self.controller.push(RemoveMedia(media_id))
+
+    def relink_dialog(self) -> None:
+        dialog = RelinkDialog(self.controller.project, self)
+        dialog.finished.connect(lambda _r: self._relinked(dialog))
+        dialog.open()
+        return dialog
+
+    def _relinked(self, dialog: RelinkDialog) -> None:
+        if dialog.changed:
+            self.infos.clear()
+            self.controller.mark_changed()
+            self.request_icons()
+            if self.clip_id is None and self.controller.project.current_clip:
+                self.open_clip(self.controller.project.current_clip)
+
+    # --- export -----------------------------------------------------------------------------
+    def export_dialog(self) -> ExportDialog | None:
+        if self.clip_id is None or self.info is None:
+            self.show_error("open a clip to export")
+            return None
+        clip = self._clip()
+        item = self.controller.project.media[self.clip_id]
+        folder = Path(self.prefs.last_folder) if self.prefs.last_folder else item.path.parent
+        default = folder / f"{item.path.stem}_swaptalk.mp4"
+        marks = None
+        text = ""
+        if clip.mark_in is not None and clip.mark_out is not None:
+            marks = (clip.mark_in, clip.mark_out)
+            fps = self.info.nominal_fps
+            text = f"{frame_to_timecode(marks[0], fps)} – {frame_to_timecode(marks[1], fps)}"
+        dialog = ExportDialog(item.name, default, marks, text, self.encoders, self)
+        dialog.accepted.connect(lambda: self.export(dialog.result_request))
+        dialog.open()
+        return dialog
+
+    def export(self, request: ExportRequest) -> str | None:
+        """Queue an export of the current clip; returns the job id."""
+        try:
+            jobs = [j for j in jobs_for_clip(self.controller.project, self.clip_id)
+                    if j.do_swap or j.do_sync]
+            record = self.jobs.submit_export(self.info.path, jobs, request)
+        except Exception as exc:
+            self.show_error(user_message(exc, "starting the export"))
+            return None
+        self.prefs.last_folder = str(request.output.parent)
+        self.show_message(f"exporting to {request.output.name}…")
+        return record.id
+
+    # --- settings ---------------------------------------------------------------------------
+    def settings_dialog(self) -> SettingsDialog:
+        from ..engine.workdir import cache_root
+        ctx = self.make_context()
+        try:
+            sets = [(s.id, s.description) for s in ctx.registry.sets()]
+            default = ctx.registry.default_set_id()
+        except SwapTalkError:
+            sets, default = [], None
+        dialog = SettingsDialog(self.prefs, sets, default, self.provider_used, str(cache_root()),
+                                self)
+        self._measure_cache(dialog)
+        dialog.clearCacheRequested.connect(lambda: self._clear_cache(dialog))
+        dialog.accepted.connect(lambda: self.apply_preferences(dialog.result_preferences()))
+        dialog.open()
+        return dialog
+
+    def _measure_cache(self, dialog: SettingsDialog) -> None:
+        from ..engine.workdir import cache_root, folder_size
+        dialog.set_usage(None)
+        self.tasks.submit(lambda: folder_size(cache_root()) if cache_root().exists() else 0,
+                          on_done=dialog.set_usage, on_error=self.show_error)
+
+    def _clear_cache(self, dialog: SettingsDialog) -> None:
+        from ..engine.workdir import prune_cache
+        if self.jobs.busy():
+            self.show_error("wait for the running jobs to finish (or cancel them) before "
+                            "clearing the cache")
+            return
+        self.tasks.submit(lambda: prune_cache(limit_bytes=0), doing="clearing the cache",
+                          on_done=lambda freed: (self.show_message(
+                              f"cleared {freed / 1024**2:.1f} MiB of cache"),
+                              self.jobs.forget_status(), self.preview.forget(),
+                              self._measure_cache(dialog),
+                              self.refresh_timeline()),
+                          on_error=self.show_error)
+
+    def apply_preferences(self, prefs) -> None:
+        self.prefs = prefs
+        try:
+            prefs.save()
+        except SwapTalkError as err:
+            self.show_error(str(err))
+        prefs.apply_cache_location()
+        self.controller.defaults.update(model_set=prefs.model_set, provider=prefs.provider)
+        self.controller.set_setting("model_set", prefs.model_set)
+        self.controller.set_setting("provider", prefs.provider)
+        self._status_ctx = None
+        self.jobs.reset_context()
+        self.jobs.forget_status()
+        self.preview.reset()
+        self.probe_models()
+        self.refresh_timeline()
+        self.request_preview()
+
+    # --- recovery and help ------------------------------------------------------------------
+    def offer_recovery(self) -> RecoveryDialog | None:
+        """Offer autosaves of crashed sessions (non-blocking; None when there are none)."""
+        candidates = pending_recovery()
+        if not candidates:
+            return None
+        dialog = RecoveryDialog(candidates, self)
+        dialog.finished.connect(lambda result: self._recovery_done(dialog, result))
+        dialog.open()
+        return dialog
+
+    def _recovery_done(self, dialog: RecoveryDialog, result: int) -> None:
+        if result == RecoveryDialog.DISCARD:
+            for candidate in dialog.candidates:
+                candidate.discard()
+            self.show_message("discarded the autosaved work")
+            return
+        chosen = dialog.chosen() if result == RecoveryDialog.DialogCode.Accepted else None
+        if chosen is None:
+            return
+        try:
+            payloads = self.controller.recover(chosen)
+        except Exception as exc:
+            self.show_error(user_message(exc, "recovering the autosave"))
+            return
+        for payload in payloads:
+            try:
+                self.jobs.resubmit(payload)
+            except Exception as exc:
+                self.show_error(user_message(exc, "re-queueing a job"))
+
+    def show_shortcuts(self) -> None:
+        rows = "".join(f"<tr><td>{name}</td><td style='padding-left:16px'><b>{keys}</b></td>"
+                       "</tr>" for name, keys in shortcut_table(self.acts))
+        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts",
+                          f"<table>{rows}</table>", parent=self)
+        box.open()
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About SwapTalk Desktop",
+                          f"SwapTalk Desktop {__version__}<br>Replace a clip's face and dialogue"
+                          " (face swap and lip sync in one VQ latent space; ONNX Runtime).<br>"
+                          f"Inference: {self.provider_used}")
