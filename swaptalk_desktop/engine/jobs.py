@@ -78,7 +78,8 @@ def run_payload(payload: dict, ctx: EngineContext, progress: ProgressCallback,
                            encode=EncodeSettings(**(payload.get("encode") or {})),
                            overwrite=bool(payload.get("overwrite", False)),
                            audio_mode=payload.get("audio_mode", "replace"),
-                           progress=progress, cancel=cancel)
+                           progress=progress, cancel=cancel,
+                           span=tuple(payload["span"]) if payload.get("span") else None)
     raise ValueError(f"unknown job kind {kind!r}")
 
 

@@ -106,10 +106,13 @@ def export_clip(video: Path | str, jobs: list[RangeJob], output: Path | str, *,
                 ctx: EngineContext | None = None, encode: EncodeSettings | None = None,
                 overwrite: bool = False, progress: ProgressCallback | None = None,
                 cancel: CancelToken = NEVER, audio_mode: AudioMode = "replace",
-                info: VideoInfo | None = None) -> RenderResult:
+                info: VideoInfo | None = None,
+                span: tuple[int, int] | None = None) -> RenderResult:
     """Write ``video`` with every job's range edited to ``output`` (one atomic MP4).
 
     All inputs of all jobs are checked before any long work; ranges must not overlap.
+    ``span=(a, b)`` writes only frames ``a .. b-1`` (the marked range) as its own file; edits
+    outside it are left out.
     """
     t_begin = time.monotonic()
     video, output = Path(video), Path(output)
@@ -125,6 +128,14 @@ def export_clip(video: Path | str, jobs: list[RangeJob], output: Path | str, *,
                              "on its own")
     check_output(video, output, overwrite)
     info = info if info is not None and info.path == video else probe_video(video)
+    if span is not None:
+        if not 0 <= span[0] < span[1] <= info.frame_count:
+            raise InputError(f"the range {span[0]}-{span[1] - 1} to export is outside "
+                             f"{video.name} ({info.frame_count} frames)")
+        jobs = [j for j in jobs if j.start < span[1] and j.stop > span[0]]
+        if not jobs:
+            raise InputError(f"no edit lies in frames {span[0]}-{span[1] - 1}; move the marks "
+                             "over an edit or export the whole clip")
     ordered = sorted(jobs, key=lambda j: (j.start, j.stop))
     for a, b in zip(ordered, ordered[1:], strict=False):
         if b.start < a.stop:
@@ -169,17 +180,23 @@ def export_clip(video: Path | str, jobs: list[RangeJob], output: Path | str, *,
         return edits[k].replace(index, rgb)
 
     record = export_metadata(prepared, output, audio_mode)
-    meter = StageMeter("write", info.frame_count, progress)
-    write_clip(info, output, replace_range=(ordered[0].start, max(j.stop for j in ordered)),
-               replace_frame=replace, audio=export_audio(prepared, info, audio_mode),
+    first, last = span or (0, info.frame_count)
+    if span is not None:
+        record["span"] = {"frames": [first, last], "note": "the output starts at this frame "
+                          "of the source; edit frame numbers are the source's"}
+    meter = StageMeter("write", last - first, progress)
+    lo = max(ordered[0].start, first)
+    hi = min(max(j.stop for j in ordered), last)
+    write_clip(info, output, replace_range=(lo, hi), replace_frame=replace,
+               audio=export_audio(prepared, info, audio_mode),
                settings=encode or EncodeSettings(),
                metadata={"comment": record["summary"], "swaptalk_edits": json.dumps(record)},
-               progress=meter.callback(), cancel=cancel)
+               progress=meter.callback(), cancel=cancel, span=span)
     sidecar = sidecar_path(output)
     write_text_atomic(sidecar, json.dumps(record, indent=2))
     clock["write"] = time.monotonic() - t
-    edited = sum(j.stop - j.start for j in ordered) - missing
-    return RenderResult(output, sidecar, info.frame_count, edited, missing, reused, rendered,
+    edited = sum(min(j.stop, last) - max(j.start, first) for j in ordered) - missing
+    return RenderResult(output, sidecar, last - first, edited, missing, reused, rendered,
                         record["provider"], round(time.monotonic() - t_begin, 2),
                         {k: round(v, 3) for k, v in clock.items()})
 

@@ -71,6 +71,16 @@ class VideoReader:
         self._generation += 1
         return self._read(start, stop, self._generation)
 
+    def read_decoded(self, start: int, stop: int) -> Iterator[tuple[int, av.VideoFrame]]:
+        """Yield ``(index, decoded frame)`` for ``start .. stop-1``: the decoder's own YUV
+        pictures, for writers that pass frames through without an RGB round trip."""
+        n = self.info.frame_count
+        if not (0 <= start <= stop <= n):
+            raise IndexError(f"frame range [{start}, {stop}) is outside 0..{n} of "
+                             f"{self.info.name}")
+        self._generation += 1
+        return self._read_raw(start, stop, self._generation)
+
     def frame(self, index: int) -> np.ndarray:
         """One frame as RGB uint8; reading ``i`` then ``i + 1`` does not seek."""
         if not 0 <= index < self.info.frame_count:
@@ -151,7 +161,8 @@ class VideoReader:
                 self._pending.append((index, frame))
         return self._pending.popleft()
 
-    def _read(self, start: int, stop: int, generation: int) -> Iterator[np.ndarray]:
+    def _read_raw(self, start: int, stop: int,
+                  generation: int) -> Iterator[tuple[int, av.VideoFrame]]:
         if start == stop:
             return
         self._position_for(start)
@@ -175,5 +186,9 @@ class VideoReader:
             index, frame = item
             just_seeked = False
             self._last = index
-            yield self.to_rgb(frame)
+            yield index, frame
             i += 1
+
+    def _read(self, start: int, stop: int, generation: int) -> Iterator[np.ndarray]:
+        for _index, frame in self._read_raw(start, stop, generation):
+            yield self.to_rgb(frame)

@@ -22,7 +22,7 @@ import numpy as np
 from ..core.atomic import atomic_path, check_writable_dir
 from ..core.cancel import NEVER, CancelToken
 from ..core.errors import InputError, OutputError
-from .audio import AudioClip
+from .audio import AudioClip, load_audio
 from .colour import (
     _KR_KB,
     COLORSPACE_SMPTE170M,
@@ -39,6 +39,7 @@ from .colour import (
     yuv_to_rgb,
 )
 from .container import frame_timestamp, open_input
+from .decode import VideoReader
 from .encoders import EncodeSettings, available_video_encoders, encoder_pix_fmt
 from .mux import AacWriter, ColourTags, add_video_stream, mux, open_output
 from .probe import VideoInfo
@@ -58,8 +59,13 @@ def write_clip(src: VideoInfo, dst: Path | str, *,
                settings: EncodeSettings | None = None,
                metadata: dict[str, str] | None = None,
                progress: Progress | None = None,
-               cancel: CancelToken | None = None) -> None:
+               cancel: CancelToken | None = None,
+               span: tuple[int, int] | None = None) -> None:
     """Encode ``src`` to ``dst`` with frames ``[start, stop)`` replaced by ``replace_frame``.
+
+    ``span=(a, b)`` writes only frames ``a .. b-1`` (a marked range exported as its own file):
+    the first written frame is at time 0 and the sound is cut to the same span (copied sound is
+    then decoded and re-encoded, since AAC packets cannot be cut at a frame).
 
     ``replace_frame(index, rgb)`` gets the upright RGB frame and returns an RGB frame of the
     same shape. ``audio``: ``"copy"`` remuxes the source's audio packets untouched, an
@@ -72,6 +78,11 @@ def write_clip(src: VideoInfo, dst: Path | str, *,
     cancel = cancel or NEVER
     dst = Path(dst)
     n = src.frame_count
+    if span is not None:
+        if not 0 <= span[0] < span[1] <= n:
+            raise ValueError(f"span {span} is outside 0..{n}")
+        if span == (0, n):
+            span = None
     start, stop = replace_range if replace_range is not None else (0, 0)
     if not 0 <= start <= stop <= n:
         raise ValueError(f"replace_range {replace_range} is outside 0..{n}")
@@ -92,6 +103,10 @@ def write_clip(src: VideoInfo, dst: Path | str, *,
         log.warning("%s is %dx%d; odd sizes cannot be 4:2:0, writing 4:4:4 H.264 (some "
                     "players cannot show it)", src.name, src.width, src.height)
     job = _Job(src, settings, chroma_420, replace_frame, start, stop)
+    if span is not None:
+        _write_span(src, dst, span, job, settings, chroma_420, audio, metadata, progress,
+                    cancel)
+        return
 
     with open_input(src.path, "a video file") as source, atomic_path(dst) as tmp:
         vin = _stream(source, src.stream_index)
@@ -139,6 +154,65 @@ def write_clip(src: VideoInfo, dst: Path | str, *,
         except BaseException:
             _close_quietly(out)
             raise
+
+
+def _write_span(src: VideoInfo, dst: Path, span: tuple[int, int], job: _Job,
+                settings: EncodeSettings, chroma_420: bool,
+                audio: AudioClip | Literal["copy"] | None, metadata: dict[str, str] | None,
+                progress: Progress | None, cancel: CancelToken) -> None:
+    a, b = span
+    job.pts_offset = int(src.pts[a])
+    sound = _span_audio(src, span, audio)
+    with atomic_path(dst) as tmp, VideoReader(src) as reader:
+        out = open_output(tmp, metadata)
+        try:
+            vout = add_video_stream(out, settings, width=src.width, height=src.height,
+                                    time_base=src.time_base, rate=src.stream_rate,
+                                    tags=job.tags, chroma_420=chroma_420)
+            aac = AacWriter(out, sound, settings.audio_bitrate) if sound is not None else None
+            done = 0
+            for index, frame in reader.read_decoded(a, b):
+                cancel.raise_if_cancelled()
+                mux(out, vout.encode(job.output_frame(index, frame)))
+                if aac is not None:
+                    at = float((src.pts[index] - job.pts_offset) * src.time_base)
+                    aac.write_until(at + _AUDIO_LEAD_S)
+                done += 1
+                if progress is not None:
+                    progress(done, b - a)
+            mux(out, vout.encode(None))
+            if aac is not None:
+                aac.finish()
+            out.close()
+        except av.error.FFmpegError as err:
+            _close_quietly(out)
+            if isinstance(err, OSError):
+                raise
+            raise OutputError(f"could not encode {dst.name}: {err}") from err
+        except BaseException:
+            _close_quietly(out)
+            raise
+
+
+def _span_audio(src: VideoInfo, span: tuple[int, int],
+                audio: AudioClip | Literal["copy"] | None) -> AudioClip | None:
+    """The sound under frames ``a .. b-1``, starting with frame ``a``."""
+    if audio is None or (audio == "copy" and src.audio is None):
+        return None
+    track = load_audio(src.path) if audio == "copy" else audio
+    a, b = span
+    t0 = src.audio_time(a)
+    t1 = src.audio_time(b) if b < src.frame_count else src.audio_time(0) + src.duration_s
+    if audio != "copy" and src.audio is None:
+        # an AudioClip for a clip without sound starts where its first frame is shown
+        t0, t1 = t0 - src.audio_time(0), t1 - src.audio_time(0)
+    rate = track.sample_rate
+    lo, hi = max(0, int(round(t0 * rate))), max(0, int(round(t1 * rate)))
+    samples = track.samples[lo:hi]
+    if samples.shape[0] < hi - lo:  # the sound ends before the span: pad with silence
+        pad = np.zeros((hi - lo - samples.shape[0], track.channels), np.float32)
+        samples = np.concatenate([samples, pad])
+    return AudioClip(samples=samples, sample_rate=rate, path=track.path)
 
 
 def _refuse_source_overwrite(source: Path, dst: Path) -> None:
@@ -199,6 +273,7 @@ class _Job:
         self.chroma_420 = chroma_420
         self.replace_frame = replace_frame
         self.start, self.stop = start, stop
+        self.pts_offset = 0  # a span export starts its first frame at time 0
         self.pix_fmt = encoder_pix_fmt(settings.video_codec, chroma_420)
         self.tags = _output_tags(src, self.spec)
 
@@ -213,7 +288,7 @@ class _Job:
         frame.color_trc = self.tags.color_trc
         if self.pix_fmt != frame.format.name:
             frame = frame.reformat(format=self.pix_fmt)
-        frame.pts = int(self.src.pts[index])
+        frame.pts = int(self.src.pts[index]) - self.pts_offset
         frame.time_base = self.src.time_base
         return frame
 

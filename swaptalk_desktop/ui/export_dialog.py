@@ -35,14 +35,6 @@ AUDIO_MODES = (("replace", "Replace with the new dialogue"), ("keep", "Keep the 
                ("mute", "No sound"))
 
 
-def span_export_supported() -> bool:
-    """Whether the engine can write just a span of the clip (``export_clip(span=...)``)."""
-    import inspect
-
-    from ..engine import export_clip
-    return "span" in inspect.signature(export_clip).parameters
-
-
 @dataclass(frozen=True)
 class ExportRequest:
     output: Path
@@ -71,12 +63,8 @@ class ExportDialog(QDialog):
         self.whole = QRadioButton("Whole clip")
         self.range = QRadioButton("Marked range only" + (f"  ({marks_text})" if marks_text
                                                          else ""))
-        supported = span_export_supported()
-        self.range.setEnabled(marks is not None and supported)
-        if not supported:
-            self.range.setToolTip("This engine version cannot export a part of the clip yet; "
-                                  "export the whole clip")
-        elif marks is None:
+        self.range.setEnabled(marks is not None)
+        if marks is None:
             self.range.setToolTip("Set in and out marks (I / O) to export just that span")
         group = QButtonGroup(self)
         for button in (self.whole, self.range):

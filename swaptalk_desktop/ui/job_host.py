@@ -16,7 +16,6 @@ The host quits when its stdin closes (the app exited or was killed).
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import json
 import logging
 import os
@@ -28,11 +27,10 @@ from queue import Queue
 from typing import Any, TextIO
 
 from ..core.cancel import CancelToken
-from ..core.errors import InputError, SwapTalkError
-from ..engine import EngineContext, RangeJob, export_clip
-from ..engine.jobs import run_payload as engine_run_payload
+from ..core.errors import SwapTalkError
+from ..engine import EngineContext
+from ..engine.jobs import run_payload
 from ..inference import ModelRegistry
-from ..media import EncodeSettings
 
 log = logging.getLogger("swaptalk_desktop.ui.job_host")
 
@@ -68,22 +66,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return str(value) if isinstance(value, Path) else value
-
-
-def run_payload(payload: dict, ctx: EngineContext, progress, cancel: CancelToken) -> Any:
-    """The engine's own job runner; an export of a marked span passes ``span`` through."""
-    span = payload.get("span")
-    if payload.get("kind") == "export" and span:
-        if "span" not in inspect.signature(export_clip).parameters:
-            raise InputError("exporting only the marked range is not supported by this "
-                             "engine version; export the whole clip")
-        jobs = [RangeJob.from_description(d) for d in payload.get("jobs") or []]
-        return export_clip(Path(payload["video"]), jobs, Path(payload["output"]), ctx=ctx,
-                           encode=EncodeSettings(**(payload.get("encode") or {})),
-                           overwrite=bool(payload.get("overwrite", False)),
-                           audio_mode=payload.get("audio_mode", "replace"),
-                           progress=progress, cancel=cancel, span=tuple(span))
-    return engine_run_payload(payload, ctx, progress, cancel)
 
 
 class Host:

@@ -180,3 +180,28 @@ def test_status_of_a_broken_edit_is_remembered_until_its_file_changes(ctx, clip,
     with pytest.raises(InputError):
         range_status(job, ctx)
     assert len(calls) == 1
+
+
+def test_marked_span_is_written_as_its_own_file(ctx, clip, dialogue, tmp_path):
+    from swaptalk_desktop.engine import EditOptions, RangeJob, RunOptions, export_clip
+    from swaptalk_desktop.media import EncodeSettings, load_audio, probe_video
+    job = RangeJob(video=clip, start=10, stop=20, audio=dialogue,
+                   edit=EditOptions(color_match=False),
+                   run=RunOptions(model_set="tint", chunk_frames=8))
+    whole, part = tmp_path / "whole.mp4", tmp_path / "part.mp4"
+    lossless = EncodeSettings(crf=0, preset="ultrafast")
+    export_clip(clip, [job], whole, ctx=ctx, encode=lossless)
+    result = export_clip(clip, [job], part, ctx=ctx, encode=lossless, span=(6, 26))
+    info = probe_video(part)
+    assert info.frame_count == result.frames_total == 20 and info.frame_times[0] == 0
+    full, cut = decode_all(whole), decode_all(part)
+    for k in range(20):
+        assert np.array_equal(cut[k], full[6 + k]), f"span frame {k} != source frame {6 + k}"
+    whole_audio, part_audio = load_audio(whole), load_audio(part)
+    rate = part_audio.sample_rate
+    assert abs(part_audio.duration_s - 20 / 25) < 0.05
+    a = whole_audio.samples[int(0.24 * rate) + 4096:int(1.04 * rate) - 4096, 0]
+    b = part_audio.samples[4096:len(a) + 4096, 0]
+    assert np.corrcoef(a, b)[0, 1] > 0.95, "the span's sound is not the export's sound there"
+    with pytest.raises(InputError, match="no edit lies"):
+        export_clip(clip, [job], tmp_path / "none.mp4", ctx=ctx, span=(25, 40))

@@ -24,7 +24,7 @@ from swaptalk_desktop.core.project_format import project_to_dict
 from swaptalk_desktop.engine.prepare import prepared_for
 from swaptalk_desktop.engine.process import track_folder
 from swaptalk_desktop.faces import FaceTrack
-from swaptalk_desktop.ui.export_dialog import ExportDialog, span_export_supported
+from swaptalk_desktop.ui.export_dialog import ExportDialog
 
 SHIFT = Qt.KeyboardModifier.ShiftModifier
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -164,18 +164,18 @@ def run_flow(qtbot, w, clip: Path, photo: Path, line: Path, tmp_path: Path, mode
     assert w.jobs.record(export_id).state == "done", w.jobs.record(export_id).error
     check_export(out, info.frame_count, info.fps, (info.width, info.height), decodes)
 
-    # Just the marked range, as its own file (where the engine can write a span).
-    if span_export_supported():
-        part = tmp_path / "dub_range.mp4"
-        w.acts.export.trigger()
-        dialog = [d for d in w.findChildren(ExportDialog) if d.isVisible()][-1]
-        dialog.output.setText(str(part))
-        dialog.range.setChecked(True)
-        dialog.accept()
-        part_id = w.jobs.records()[-1].id
-        wait_job(qtbot, w, part_id)
-        assert w.jobs.record(part_id).state == "done", w.jobs.record(part_id).error
-        check_export(part, stop - start, info.fps, (info.width, info.height), decodes)
+    # Just the marked range, as its own file.
+    part = tmp_path / "dub_range.mp4"
+    w.acts.export.trigger()
+    dialog = [d for d in w.findChildren(ExportDialog) if d.isVisible()][-1]
+    dialog.output.setText(str(part))
+    assert dialog.range.isEnabled()
+    dialog.range.setChecked(True)
+    dialog.accept()
+    part_id = w.jobs.records()[-1].id
+    wait_job(qtbot, w, part_id)
+    assert w.jobs.record(part_id).state == "done", w.jobs.record(part_id).error
+    check_export(part, stop - start, info.fps, (info.width, info.height), decodes)
 
 
 def test_flow_on_synthetic_clip(qtbot, window, clip, face_photo, dialogue, tmp_path, models_dir,
