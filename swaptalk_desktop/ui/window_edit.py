@@ -60,6 +60,8 @@ class EditMixin:
         self.waveform = None
         self.timeline.set_clip(info.frame_count, info.nominal_fps, self._frame_times(info),
                                None, self._thumbs_for(info))
+        self.timeline.set_waveform(None, "Reading the sound…" if info.audio is not None
+                                   else "No audio")
         self._dialogue_shown = None
         self.show_message(f"opened {info.name}: {info.frame_count} frames, "
                           f"{float(info.fps):.3g} fps, {info.width}×{info.height}")
@@ -87,13 +89,7 @@ class EditMixin:
         if media_id != self.clip_id or self.info is None:
             return
         self.waveform = waveform
-        # set_clip is the timeline's only way in for the clip's waveform; it resets the
-        # view, so the document's edits, marks and playhead are put back at once.
-        info = self.info
-        self.timeline.set_clip(info.frame_count, info.nominal_fps, self._frame_times(info),
-                               waveform, self._thumbs_for(info))
-        self._dialogue_shown = None
-        self.refresh_timeline()
+        self.timeline.set_waveform(waveform)  # keeps the editor's zoom, edits and playhead
 
     def zoom_to_fit(self) -> None:
         self.timeline.zoom_to_fit()
