@@ -21,7 +21,7 @@ from swaptalk_desktop.core.commands import SetEditField, SetMarks
 from swaptalk_desktop.core.project_io import autosave_path
 from swaptalk_desktop.engine.workdir import cache_root
 from swaptalk_desktop.ui.dialogs import RelinkDialog
-from swaptalk_desktop.ui.export_dialog import ExportDialog, span_export_supported
+from swaptalk_desktop.ui.export_dialog import ExportDialog
 from swaptalk_desktop.ui.preferences import preferences_file
 from swaptalk_desktop.ui.settings_dialog import SettingsDialog
 
@@ -133,7 +133,7 @@ def test_export_dialog_checks_the_output_in_one_line(qtbot, edited, tmp_path):
     taken.write_bytes(b"not a video")
     dialog = w.export_dialog()
     assert isinstance(dialog, ExportDialog)
-    assert dialog.range.isEnabled() == span_export_supported()
+    assert dialog.range.isEnabled()
     dialog.output.setText(str(taken))
     dialog.accept()
     assert dialog.isVisible() and "exists" in dialog.error.text()
@@ -144,7 +144,7 @@ def test_export_dialog_checks_the_output_in_one_line(qtbot, edited, tmp_path):
     dialog.overwrite.setChecked(True)
     dialog.range.setChecked(True)
     request = dialog.request()
-    assert request.span == ((5, 20) if span_export_supported() else None)
+    assert request.span == (5, 20)
     assert request.overwrite and request.audio_mode == "replace"
     dialog.reject()
 
