@@ -7,9 +7,10 @@ from pathlib import Path
 
 def add_bench_parser(sub) -> None:
     p = sub.add_parser("bench", help="measure throughput (prints a table, saves JSON)")
-    p.add_argument("what", choices=["render", "waveform"],
+    p.add_argument("what", choices=["render", "waveform", "timeline"],
                    help="render: the range renderer on a 720p clip; waveform: peak pyramid "
-                   "build, cached load and zoom/pan redraws of a long 48 kHz track")
+                   "build, cached load and zoom/pan redraws of a long 48 kHz track; timeline: "
+                   "the editor's timeline drawing that track (offscreen Qt)")
     p.add_argument("--frames", type=int, default=75,
                    help="render: frames in the clip (default 75)")
     p.add_argument("--minutes", type=float, default=60.0,
@@ -23,7 +24,12 @@ def add_bench_parser(sub) -> None:
 
 def run_bench(args, display) -> int:
     out = args.json or Path(f"bench_{args.what}.json")
-    if args.what == "waveform":
+    if args.what == "timeline":
+        from ..ui import bench_timeline
+        display.message(f"benchmark: timeline with a {args.minutes:g}-minute 48 kHz track...")
+        result = bench_timeline.run(out, minutes=args.minutes)
+        print(bench_timeline.table(result))
+    elif args.what == "waveform":
         from ..eval import bench_waveform
         display.message(f"benchmark: waveform of a {args.minutes:g}-minute 48 kHz stereo "
                         f"{args.format.upper()} file (generating it first)...")
