@@ -15,6 +15,7 @@ from ..core.errors import SwapTalkError
 from .bench_cmd import add_bench_parser
 from .demo_cmd import add_demo_parser
 from .display import Display, DisplayLogHandler, JsonDisplay
+from .eval_cmd import add_eval_parser
 from .models_cmd import add_models_parser
 from .probe_cmd import add_probe_parser
 from .render_cmd import add_render_parser
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_probe_parser(sub)
     add_models_parser(sub)
     add_bench_parser(sub)
+    add_eval_parser(sub)
     add_train_parser(sub)
     add_adapt_parser(sub)
     return parser
