@@ -39,8 +39,10 @@ class EngineContext:
     @property
     def landmarker(self):
         if self._landmarker is None:
-            from ..faces import default_landmarker
-            self._landmarker = default_landmarker()
+            # Its own instance, not the process-wide default: MediaPipe graphs must not be
+            # used from two threads, and each worker thread has its own context.
+            from ..faces import MediaPipeLandmarker
+            self._landmarker = MediaPipeLandmarker()
         return self._landmarker
 
     @property
