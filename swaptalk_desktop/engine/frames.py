@@ -21,21 +21,49 @@ class FaceProcessor:
         self.source_latent = source_latent
         self.swap = swap
         self.sync = sync
+        self.reference: np.ndarray | None = None
 
-    def process(self, crops: np.ndarray, mel: np.ndarray | None) -> np.ndarray:
+    def latent(self, crops: np.ndarray) -> np.ndarray:
         latent = self.runners.encode(crops)
         if self.swap:
             latent = self.runners.swap(latent, self.source_latent)
+        return latent
+
+    def set_reference(self, crop: np.ndarray) -> None:
+        """The frame whose (swapped) face the sync stage takes texture and identity from."""
+        self.reference = self.latent(crop[None])
+
+    def process(self, crops: np.ndarray, mel: np.ndarray | None) -> np.ndarray:
+        latent = self.latent(crops)
         if self.sync:
             if mel is None:
                 raise ValueError("lip sync needs a mel window per frame")
             half = latent.shape[2] // 2
-            # The target's own lower half is never shown to the sync stage: the mouth must
-            # come from the audio and the reference, or the original lips would leak through.
+            # The target's own lower half is never shown to the sync stage, and the reference
+            # is another frame (see reference_frame): the mouth must come from the audio, or the
+            # original lip motion would leak into the new line.
             upper = np.ascontiguousarray(latent[:, :, :half])
-            lower = self.runners.sync(upper, latent, mel)
+            reference = latent if self.reference is None else np.repeat(
+                self.reference, len(latent), axis=0)
+            lower = self.runners.sync(upper, reference, mel)
             latent = np.concatenate([upper, lower], axis=2)
         return self.runners.decode(latent)
+
+
+def mouth_opening(landmarks: np.ndarray) -> float:
+    """Inner-lip gap relative to the eye distance (MediaPipe points 13/14 and 33/263)."""
+    eyes = float(np.linalg.norm(landmarks[263] - landmarks[33])) or 1.0
+    return float(np.linalg.norm(landmarks[14] - landmarks[13])) / eyes
+
+
+def reference_frame(landmarks: np.ndarray, present: np.ndarray, start: int) -> int | None:
+    """The frame of a range whose mouth is most closed: the sync stage's reference, so that
+    every generated mouth is built from the same neutral face (earliest on a tie)."""
+    rows = np.flatnonzero(present)
+    if len(rows) == 0:
+        return None
+    openings = [mouth_opening(landmarks[k]) for k in rows]
+    return start + int(rows[int(np.argmin(openings))])
 
 
 def crop_frame(rgb: np.ndarray, landmarks: np.ndarray, crop_size: int) -> np.ndarray:

@@ -12,7 +12,7 @@ from .context import EngineContext
 from .frames import FaceProcessor, compose, crop_frame
 from .job import RangeJob
 from .prepare import PreparedJob, prepare_job
-from .render import mel_for_frames, render_folder, track_folder
+from .render import mel_for_frames, render_folder, set_sync_reference, track_folder
 
 
 @dataclass(frozen=True)
@@ -24,17 +24,18 @@ class PreviewResult:
     from_cache: bool
 
 
-def _landmarks(p: PreparedJob, ctx: EngineContext, index: int,
-               rgb: np.ndarray) -> np.ndarray | None:
-    """The range's smoothed track when it exists, else a detection on this frame alone."""
+def _track(p: PreparedJob, ctx: EngineContext, index: int,
+           rgb: np.ndarray) -> tuple[np.ndarray | None, FaceTrack | None]:
+    """This frame's landmarks from the range's smoothed track when it exists (with the track),
+    else from a detection on this frame alone."""
     cached = track_folder(p).path / "track.npz"
     if cached.exists():
         track = FaceTrack.load(cached)
         k = index - track.start
-        return track.landmarks[k] if track.present[k] else None
+        return (track.landmarks[k] if track.present[k] else None), track
     embedder = ctx.embedder if p.target.mode == "reference" else None
     single = track_faces([(index, rgb)], ctx.landmarker, p.target, embedder=embedder)
-    return single.landmarks[0] if single.present[0] else None
+    return (single.landmarks[0] if single.present[0] else None), None
 
 
 def _cached_crop(p: PreparedJob, index: int) -> np.ndarray | None:
@@ -53,18 +54,20 @@ def preview_frame(job: RangeJob, index: int, *, ctx: EngineContext | None = None
     p = prepared or prepare_job(job, None, ctx)
     with VideoReader(p.info) as reader:
         rgb = reader.frame(index)
-    if not job.start <= index < job.stop or not job.changes_picture:
-        return PreviewResult(index, rgb, rgb, False, False)
-    landmarks = _landmarks(p, ctx, index, rgb)
-    if landmarks is None:
-        return PreviewResult(index, rgb, rgb, False, False)
-    generated = _cached_crop(p, index)
-    from_cache = generated is not None
-    if generated is None:
-        processor = FaceProcessor(p.runners, source_latent=p.source_latent, swap=job.do_swap,
-                                  sync=job.do_sync)
-        crop = crop_frame(rgb, landmarks, p.runners.crop_size)
-        generated = processor.process(crop[None], mel_for_frames(p, np.array([index])))[0]
+        if not job.start <= index < job.stop or not job.changes_picture:
+            return PreviewResult(index, rgb, rgb, False, False)
+        landmarks, track = _track(p, ctx, index, rgb)
+        if landmarks is None:
+            return PreviewResult(index, rgb, rgb, False, False)
+        generated = _cached_crop(p, index)
+        from_cache = generated is not None
+        if generated is None:
+            processor = FaceProcessor(p.runners, source_latent=p.source_latent,
+                                      swap=job.do_swap, sync=job.do_sync)
+            if track is not None:  # the render's reference; without a track, this frame's own
+                set_sync_reference(processor, p, track, reader)
+            crop = crop_frame(rgb, landmarks, p.runners.crop_size)
+            generated = processor.process(crop[None], mel_for_frames(p, np.array([index])))[0]
     edit = job.edit
     processed = compose(rgb, generated, landmarks, region=job.mask_region, feather=edit.feather,
                         strength=edit.strength, color_match=edit.color_match)

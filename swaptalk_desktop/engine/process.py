@@ -18,14 +18,14 @@ from ..core.errors import InputError
 from ..faces import FaceTrack, track_faces
 from ..media import VideoReader, load_audio, log_mel, mel_windows, to_mono_16k
 from .context import EngineContext
-from .frames import FaceProcessor, crop_frame
+from .frames import FaceProcessor, crop_frame, reference_frame
 from .job import RangeJob
 from .prepare import PreparedJob, prepare_job, prepared_for, remember_prepared
 from .progress import ProgressCallback, StageMeter
 from .workdir import JobFolder, prune_cache, stable_key
 
 log = logging.getLogger(__name__)
-ENGINE_REVISION = 1
+ENGINE_REVISION = 2
 """Bump when a change makes old cached chunks wrong."""
 
 
@@ -120,6 +120,7 @@ def ensure_chunks(p: PreparedJob, track: FaceTrack, folder: JobFolder,
                               sync=job.do_sync)
     size, batch = p.runners.crop_size, max(1, job.run.batch_size)
     with VideoReader(p.info) as reader:
+        set_sync_reference(processor, p, track, reader)
         for index in todo:
             a, b = bounds[index]
             present = track.present[a - track.start:b - track.start].copy()
@@ -139,6 +140,20 @@ def ensure_chunks(p: PreparedJob, track: FaceTrack, folder: JobFolder,
             done += b - a
             meter.update(done)
     return len(bounds) - len(todo), len(todo)
+
+
+def set_sync_reference(processor: FaceProcessor, p: PreparedJob, track: FaceTrack,
+                       reader: VideoReader) -> None:
+    """Give the sync stage the range's most closed-mouth frame as its reference."""
+    if not p.job.do_sync:
+        return
+    lo, hi = p.job.start - track.start, p.job.stop - track.start
+    frame = reference_frame(track.landmarks[lo:hi], track.present[lo:hi], p.job.start)
+    if frame is None:
+        return
+    rgb = reader.frame(frame)
+    processor.set_reference(crop_frame(rgb, track.landmarks[frame - track.start],
+                                       p.runners.crop_size))
 
 
 class ChunkReader:

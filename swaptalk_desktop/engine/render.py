@@ -46,6 +46,7 @@ from .process import (  # noqa: F401  (re-exported: preview and older callers im
     mel_for_frames,
     open_folders,
     render_folder,
+    set_sync_reference,
     track_folder,
 )
 from .progress import ProgressCallback, StageMeter

@@ -192,3 +192,47 @@ def test_dialogue_only_edit_replaces_the_sound_and_keeps_the_picture(ctx, clip, 
     assert np.abs(inside).max() > 0.1, "the new line is not heard in the range"
     sidecar = json.loads(result.sidecar.read_text())
     assert "dialogue replaced" in sidecar["summary"] and sidecar["models"] == []
+
+
+def test_sync_reference_is_one_closed_mouth_frame_not_the_frame_itself(ctx, dialogue, tmp_path):
+    """The sync stage must never see the frame's own mouth: with the 'reference' test graph
+    (lower half = the reference's), every generated lower face is the same closed-mouth one."""
+    import cv2
+
+    from swaptalk_desktop.engine import process_range
+    from swaptalk_desktop.engine.prepare import prepare_job
+    from swaptalk_desktop.engine.process import open_folders
+    from swaptalk_desktop.eval.synthetic_clip import moving_face_frames
+    from swaptalk_desktop.media import make_test_clip
+    still = moving_face_frames(1, 640, 480, face_height=0.95)[0]
+    mouth = max(ctx.landmarker.detect(still), key=lambda d: d.area).landmarks[[13, 14]].mean(0)
+    frames = np.repeat(still[None], 12, axis=0)
+    for i in range(1, 12, 2):  # odd frames: the mouth wide open (a dark ellipse)
+        cv2.ellipse(frames[i], (int(mouth[0]), int(mouth[1])), (9, 6), 0, 0, 360, (20, 5, 5), -1)
+    clip = make_test_clip(tmp_path / "talk.mp4", frames, crf=0)
+    job = job_for(clip, "tint", audio=dialogue, start=0, stop=12)
+    process_range(job, ctx=ctx)
+    _, folder = open_folders(prepare_job(job, None, ctx))
+    crops = np.concatenate([folder.load_chunk(i)[0] for i in folder.finished_chunks()])
+    lower = crops[:, 128:].astype(int)
+    assert np.abs(lower - lower[0]).max() <= 1, "each frame got its own mouth as reference"
+    # and that one reference is a closed-mouth (even) frame: its mouth is not dark
+    assert lower[0].mean() > crops[1, 128:].mean() - 1
+    center = lower[0][20:60, 100:156]
+    assert center.mean() > 80, "the reference chosen has the open (dark) mouth"
+
+
+def test_reference_frame_picks_the_most_closed_mouth():
+    from swaptalk_desktop.engine.frames import mouth_opening, reference_frame
+    base = np.zeros((478, 2), np.float32)
+    base[33], base[263] = (100, 100), (160, 100)
+    frames = np.repeat(base[None], 5, axis=0)
+    gaps = [10.0, 4.0, 1.0, 6.0, 1.0]
+    for k, gap in enumerate(gaps):
+        frames[k, 13], frames[k, 14] = (130, 150), (130, 150 + gap)
+    assert mouth_opening(frames[2]) == pytest.approx(1 / 60)
+    present = np.array([True, True, True, True, True])
+    assert reference_frame(frames, present, start=40) == 42
+    present[2] = False
+    assert reference_frame(frames, present, start=40) == 44
+    assert reference_frame(frames, np.zeros(5, bool), start=40) is None
