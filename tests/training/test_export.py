@@ -195,6 +195,19 @@ def test_failed_parity_installs_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_export_to_a_relative_folder(tmp_path, monkeypatch):
+    """`swaptalk train export --out models/my-set` from the repository root."""
+    monkeypatch.chdir(tmp_path)
+    mods = trained_looking(seed=2)
+    report = export_model_set(mods["vqgan"], None, None, Path("models") / "rel", "rel",
+                              description="", license="MIT", training_data="none",
+                              fp16=False, verbose=False)
+    assert report.ok
+    manifest = load_manifest(tmp_path / "models" / "rel" / "manifest.json")
+    assert {e.path for e in manifest.models.values()} == {
+        tmp_path / "models" / "rel" / f"rel-{stage}.onnx" for stage in ("encode", "decode")}
+
+
 def test_adapted_set_reuses_installed_stages(exported, tmp_path):
     out, _, mods, crops = exported
     report = export_model_set(mods["vqgan"], None, mods["sync"], tmp_path, "tiny-adapted",

@@ -113,7 +113,8 @@ def export_model_set(vqgan: VQGAN, swap: SwapTransformer | None, sync: SyncModul
     - fp16 variants (``fp16=True``) are listed first with providers ("cuda",); fp32 entries run
       anywhere. Raises ModelError, leaving the manifest untouched, when parity fails.
     """
-    out_dir = Path(out_dir)
+    # absolute: the manifest reads relative file names against its own folder, not the cwd
+    out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     bounds = bounds or Bounds()
     vq = _fp32_copy(vqgan)
