@@ -3,7 +3,7 @@
 Run through scripts/screenshots.sh (starts a virtual X server). The clip is NASA's astronaut
 portrait (public domain) drifting over a gradient with a speech-like sound track, the new face
 is Rear Admiral Grace Hopper's US Navy portrait (public domain), the dialogue is synthetic; the
-model set is the shipped pipeline-check set. User folders (settings, caches, autosaves) point
+model set is the default (shipped) set. User folders (settings, caches, autosaves) point
 into a temporary folder, so nothing of the user's appears and nothing is left behind.
 """
 
