@@ -119,6 +119,8 @@ class ModelRegistry:
         sets: dict[str, ModelSet] = {}
         set_owner: dict[str, Path] = {}
         default: str | None = None
+        shipped_default: str | None = None
+        shipped = builtin_model_dir().resolve()
         for manifest in manifests:
             resolved: dict[str, ModelSet] = {}
             try:
@@ -134,9 +136,16 @@ class ModelRegistry:
                 continue
             sets.update(resolved)
             set_owner.update(dict.fromkeys(resolved, manifest.path))
-            if default is None and manifest.default_set is not None:
+            if manifest.default_set is None:
+                continue
+            # The shipped default is only a fallback: a default named in a folder the user
+            # chose (env, --models-dir, the user folder) is the newer, deliberate choice.
+            if manifest.path.resolve().is_relative_to(shipped):
+                shipped_default = shipped_default or manifest.default_set
+            elif default is None:
                 default = manifest.default_set
-        return _Scan(tuple(manifests), models, sets, default, tuple(problems))
+        return _Scan(tuple(manifests), models, sets, default or shipped_default,
+                     tuple(problems))
 
     # ---- queries ----
 
@@ -155,7 +164,8 @@ class ModelRegistry:
         return list(self._state().sets.values())
 
     def default_set_id(self) -> str | None:
-        """The first default_set in search order, else the first set found, else None."""
+        """The first default_set in search order outside ``models/``, else the shipped one,
+        else the first set found, else None."""
         state = self._state()
         if state.default_set is not None:
             return state.default_set
