@@ -40,18 +40,16 @@ def test_user_model_dir_follows_platformdirs(isolated_model_dirs: Path) -> None:
     assert user_model_dir() == isolated_model_dirs / "swaptalk-desktop" / "models"
 
 
-def test_only_the_shipped_empty_manifest_means_no_models(tmp_path: Path) -> None:
-    registry = ModelRegistry(extra_dirs=[tmp_path / "missing"])
-    if registry.sets():
-        pytest.skip("models/ now ships model sets")
+def test_no_installed_sets_says_where_models_go(tmp_path: Path) -> None:
+    registry = ModelRegistry(extra_dirs=[tmp_path / "missing",
+                                         empty_manifest(tmp_path / "e").parent],
+                             include_builtin=False)
     with pytest.raises(ModelError, match="no models are installed") as err:
         registry.get_set(None)
     assert str(user_model_dir()) in str(err.value) and "SWAPTALK_MODELS_DIR" in str(err.value)
     assert registry.problems == []
-    empty = ModelRegistry(extra_dirs=[empty_manifest(tmp_path / "e").parent],
-                          include_builtin=False)
     with pytest.raises(ModelError, match="no models are installed"):
-        empty.get_set("synthetic")
+        registry.get_set("synthetic")
 
 
 def test_user_folder_subfolders_and_env_dirs(tmp_path: Path,
