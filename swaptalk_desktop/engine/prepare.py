@@ -20,6 +20,7 @@ from ..core.errors import InputError, ModelError, OutputError, SwapTalkError
 from ..core.timebase import frame_to_timecode
 from ..faces import TargetSpec, alignment_matrix, load_identity_photo, warp_to_crop
 from ..media import AudioClip, VideoInfo, load_audio, probe_video
+from ..media.splice import COVERAGE_TOLERANCE_S
 from .context import EngineContext
 from .job import RangeJob
 from .workdir import content_fingerprint, file_sha256
@@ -96,10 +97,10 @@ def _load_dialogue(job: RangeJob, info: VideoInfo,
     if covered <= 0:
         raise InputError(f"{name} does not overlap the range with offset {job.audio_offset:+.2f} s;"
                          " adjust --audio-offset")
-    if covered < span - 0.05:
+    if covered < span - COVERAGE_TOLERANCE_S:
         warnings.append(f"{name} covers {covered:.2f} s of the {span:.2f} s range; the rest of "
                         "the range is silent")
-    elif duration - max(0.0, -job.audio_offset) > span + 0.05:
+    elif duration - max(0.0, -job.audio_offset) > span + COVERAGE_TOLERANCE_S:
         warnings.append(f"{name} is {duration:.2f} s long; only {span:.2f} s of it fits the "
                         "range")
     if float(np.max(np.abs(clip.samples))) < 1e-4:

@@ -17,7 +17,6 @@ import tempfile
 import time
 from pathlib import Path
 
-
 SHIPPED = "shipped"  # stands for the default set of models/ (the shipped weights)
 
 
@@ -73,8 +72,8 @@ def run(out_json: Path, frames: int = 75, width: int = 1280, height: int = 720,
                                encode=EncodeSettings(crf=18, preset=v["preset"]))
             wall = time.perf_counter() - t0
             stages = res.stage_seconds
-            rows.append({"variant": name, "model_set": job.run.model_set, "frames": frames, "wall_s": round(wall, 2),
-                         "fps": round(frames / wall, 2),
+            rows.append({"variant": name, "model_set": job.run.model_set, "frames": frames,
+                         "wall_s": round(wall, 2), "fps": round(frames / wall, 2),
                          **{f"{k}_fps": round(frames / s, 1) if s > 0 else None
                             for k, s in stages.items() if k != "prepare"},
                          "prepare_s": stages.get("prepare")})

@@ -12,8 +12,9 @@ from .audio import AudioClip, remix, resample_samples
 
 log = logging.getLogger(__name__)
 
-# Dialogue shorter than the range by less than this is not worth a warning (one video frame).
-_COVERAGE_TOLERANCE_S = 0.02
+# Dialogue and range lengths that differ by less than this differ by the rounding of the range
+# to whole frames (a frame is 0.04 s at 25 fps), which is not worth a warning.
+COVERAGE_TOLERANCE_S = 0.05
 
 
 def dialogue_coverage(dialogue_s: float, *, t0: float, t1: float,
@@ -65,7 +66,7 @@ def splice_audio(source: AudioClip | None, dialogue: AudioClip | None, *, t0: fl
         lines = resample_samples(remix(dialogue.samples, out_channels), dialogue.sample_rate,
                                  out_rate)
         lead, tail = dialogue_coverage(dialogue.duration_s, t0=t0, t1=t1, offset=offset)
-        if lead > _COVERAGE_TOLERANCE_S or tail > _COVERAGE_TOLERANCE_S:
+        if lead > COVERAGE_TOLERANCE_S or tail > COVERAGE_TOLERANCE_S:
             log.warning("%s covers only part of the range %.2f-%.2f s: %.2f s silent before "
                         "and %.2f s after it", dialogue.name, t0, t1, lead, tail)
     else:
