@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import cv2
 import numpy as np
 import onnx
 import pytest
 import torch
 from onnx import shape_inference
-from training_helpers import face_like_images
+from training_helpers import face_like_images, real_crops
 
 from swaptalk_desktop.core.errors import ModelError
 from swaptalk_desktop.inference import ModelRegistry, StageRunners, load_manifest, sha256_file
@@ -40,16 +39,6 @@ def trained_looking(seed: int = 0) -> dict[str, torch.nn.Module]:
             quant.codebook.copy_(flat[picks] + 0.05 * torch.randn_like(flat[picks]))
         torch.nn.init.normal_(mods["swap"].out.weight, std=0.05)
     return mods
-
-
-def real_crops(photo: Path, size: int, n: int = 3) -> np.ndarray:
-    """Square crops of a real portrait (shifted a little each), uint8 RGB [n, size, size, 3]."""
-    bgr = cv2.imread(str(photo))
-    h, w = bgr.shape[:2]
-    side = min(h, w) - 8 * n
-    crops = [cv2.resize(bgr[4 * i:4 * i + side, (w - side) // 2:(w + side) // 2], (size, size),
-                        interpolation=cv2.INTER_AREA)[:, :, ::-1] for i in range(n)]
-    return np.ascontiguousarray(np.stack(crops))
 
 
 @pytest.fixture(scope="session")

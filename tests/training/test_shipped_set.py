@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 import torch
+from training_helpers import real_crops
 
 from swaptalk_desktop.inference import ModelRegistry, StageRunners
 from swaptalk_desktop.training.archs import build_module
@@ -43,15 +43,6 @@ def shipped():
     return runners, mods
 
 
-def crops(face_photo: Path, size: int, n: int = 4) -> np.ndarray:
-    bgr = cv2.imread(str(face_photo))
-    h, w = bgr.shape[:2]
-    side = min(h, w) - 8 * n
-    out = [cv2.resize(bgr[4 * i:4 * i + side, (w - side) // 2:(w + side) // 2], (size, size),
-                      interpolation=cv2.INTER_AREA)[:, :, ::-1] for i in range(n)]
-    return np.ascontiguousarray(np.stack(out))
-
-
 def to_torch_images(c: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(c.astype(np.float32).transpose(0, 3, 1, 2) / np.float32(127.5) - 1)
 
@@ -67,7 +58,7 @@ def assert_quantized_match(onnx_latent: np.ndarray, torch_latent: np.ndarray) ->
 def test_shipped_graphs_match_their_torch_weights(shipped, face_photo):
     runners, mods = shipped
     vq, swap, sync = mods["vqgan"], mods["swap"], mods["sync"]
-    real = crops(face_photo, runners.crop_size)
+    real = real_crops(face_photo, runners.crop_size, n=4)
     latent = runners.encode(real)
     assert_quantized_match(latent, vq.encode(to_torch_images(real)).latent.numpy())
 

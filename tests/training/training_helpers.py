@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import cv2
+import numpy as np
 import torch
 
 
@@ -19,3 +23,13 @@ def face_like_images(n: int, size: int, seed: int = 0) -> torch.Tensor:
         colour = torch.rand(3, 1, 1, generator=g) * 2 - 1
         images.append((0.6 * blob * colour + 0.3 * ys * colour.flip(0)).clamp(-1, 1))
     return torch.stack(images)
+
+
+def real_crops(photo: Path, size: int, n: int = 3) -> np.ndarray:
+    """Square crops of a real portrait (shifted a little each), uint8 RGB [n, size, size, 3]."""
+    bgr = cv2.imread(str(photo))
+    h, w = bgr.shape[:2]
+    side = min(h, w) - 8 * n
+    crops = [cv2.resize(bgr[4 * i:4 * i + side, (w - side) // 2:(w + side) // 2], (size, size),
+                        interpolation=cv2.INTER_AREA)[:, :, ::-1] for i in range(n)]
+    return np.ascontiguousarray(np.stack(crops))
