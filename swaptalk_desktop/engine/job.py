@@ -67,7 +67,8 @@ class RangeJob:
 
     @property
     def mask_region(self) -> str:
-        return "face" if self.do_swap else "lower"
+        # sync only: everything above the upper lip stays the source's pixels
+        return "face" if self.do_swap else "mouth"
 
     def with_range(self, start: int, stop: int) -> RangeJob:
         return replace(self, start=start, stop=stop)

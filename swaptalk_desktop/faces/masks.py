@@ -1,4 +1,4 @@
-"""Blend masks in crop space: the whole face (swap) or the lower face (lip sync only).
+"""Blend masks in crop space: the whole face (swap), the lower face, or the mouth (lip sync only).
 
 Masks are feathered inward: exactly 0 on and outside the boundary, rising to 1 over ``feather``
 pixels inside it, so pasting back never touches anything outside the face (hair, background,
@@ -31,7 +31,14 @@ way (0.17 at most) and the top of the upper lip at 0.88 (0.77 at least), so the 
 under the eyes through the upper nose, and at the 256 template scale a feather of up to ~35 px
 still reaches full strength above the lips."""
 
-Region = Literal["face", "lower"]
+MOUTH_LINE = 0.3
+"""Where the "mouth" region starts, as a fraction of the way from the base of the nose
+(subnasale, landmark 2) down to the top of the upper lip (landmark 0). On the shared portraits
+the eye-to-mouth fraction of those two points varies too much (0.58-0.86 and 0.79-1.06) for one
+line on that scale, so this one follows the face's own nose and lip: a lip-sync edit leaves the
+eyes, cheeks and nose as the source's own pixels and replaces the lips, chin and jaw."""
+
+Region = Literal["face", "lower", "mouth"]
 
 _SHIFT = 4  # fillPoly sub-pixel bits: the polygon keeps the landmarks' fractional positions
 
@@ -65,15 +72,18 @@ def _depth_inside(polygon: np.ndarray, crop_size: int) -> np.ndarray:
     return depth
 
 
-def _lower_depth(landmarks: np.ndarray, crop_size: int) -> np.ndarray:
-    """Signed distance (px) below the line that starts the lower face, less one pixel (as for
-    the polygon edge); <= 0 on and above it."""
+def _lower_depth(landmarks: np.ndarray, crop_size: int, region: str = "lower") -> np.ndarray:
+    """Signed distance (px) below the line that starts the lower face (or the mouth region),
+    less one pixel (as for the polygon edge); <= 0 on and above it."""
     lm = np.asarray(landmarks, dtype=np.float64)
     eye_a = lm[[33, 133]].mean(axis=0)
     eye_b = lm[[362, 263]].mean(axis=0)
     eyes = (eye_a + eye_b) / 2
     mouth = lm[[61, 291]].mean(axis=0)
-    origin = eyes + LOWER_LINE * (mouth - eyes)
+    if region == "mouth":
+        origin = lm[2] + MOUTH_LINE * (lm[0] - lm[2])
+    else:
+        origin = eyes + LOWER_LINE * (mouth - eyes)
     # the line runs along the eye axis, so a tilted head gets a tilted line
     along = eye_b - eye_a
     normal = np.array([-along[1], along[0]])
@@ -100,7 +110,8 @@ def face_mask(landmarks_crop: np.ndarray, region: Region = "face", feather: floa
 
     ``"face"``: inside the face oval. ``"lower"``: the part of the face oval below a line just
     under the eyes (parallel to the eye axis), holding the nose tip, mouth, chin and jaw.
-    Both are 0 on and outside their boundary and reach 1 at ``feather`` px inside it.
+    ``"mouth"``: the same below a line between the nose and the upper lip (``MOUTH_LINE``),
+    what a lip-sync edit replaces. All are 0 on and outside their boundary and reach 1 at ``feather`` px inside it.
     """
     lm = np.asarray(landmarks_crop, dtype=np.float64)
     if lm.shape != (478, 2):
@@ -110,6 +121,8 @@ def face_mask(landmarks_crop: np.ndarray, region: Region = "face", feather: floa
     depth = _depth_inside(lm[list(FACE_OVAL)], crop_size)
     if region == "lower":
         depth = np.minimum(depth, _lower_depth(lm, crop_size))
+    elif region == "mouth":
+        depth = np.minimum(depth, _lower_depth(lm, crop_size, "mouth"))
     elif region != "face":
-        raise ValueError(f"region must be 'face' or 'lower', got {region!r}")
+        raise ValueError(f"region must be 'face', 'lower' or 'mouth', got {region!r}")
     return _ramp(depth, feather)

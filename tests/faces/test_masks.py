@@ -34,7 +34,7 @@ def test_constants_match_mediapipe() -> None:
     assert set(LIPS) == {i for e in conn.FACEMESH_LIPS for i in e}
 
 
-@pytest.mark.parametrize("region", ["face", "lower"])
+@pytest.mark.parametrize("region", ["face", "lower", "mouth"])
 @pytest.mark.parametrize("feather", [0.0, 6.0, 20.0])
 def test_zero_on_and_outside_the_face(crop_landmarks: np.ndarray, region: str,
                                       feather: float) -> None:
@@ -77,9 +77,22 @@ def test_lower_region(crop_landmarks: np.ndarray) -> None:
     assert lower[SPLIT_ROW + 20:].sum() > 0.5 * face[SPLIT_ROW + 20:].sum()
 
 
+def test_mouth_region_keeps_everything_above_the_upper_lip(crop_landmarks: np.ndarray) -> None:
+    mouth = face_mask(crop_landmarks, "mouth", 6.0)
+    lower = face_mask(crop_landmarks, "lower", 6.0)
+    assert np.all(mouth <= lower)
+    # lips, mouth corners and chin replaced (the top of the upper lip is in the feather band)
+    lips = _at(mouth, crop_landmarks[list(LIPS)])
+    assert lips.min() > 0.5 and np.median(lips) == 1.0
+    assert _at(mouth, crop_landmarks[[199, 200]]).min() == 1.0
+    # the nose (tip and wings), cheeks by the nose and the eyes are the source's own pixels
+    assert _at(mouth, crop_landmarks[[1, 2, 4, 5, 48, 278, 33, 263, 468, 473]]).max() == 0.0
+    assert mouth[: int(crop_landmarks[2, 1]) + 1].max() == 0.0
+
+
 def test_rejects_bad_input(crop_landmarks: np.ndarray) -> None:
     with pytest.raises(ValueError):
-        face_mask(crop_landmarks, "mouth", 4.0)  # type: ignore[arg-type]
+        face_mask(crop_landmarks, "chin", 4.0)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         face_mask(crop_landmarks[:100], "face", 4.0)
     with pytest.raises(ValueError):
