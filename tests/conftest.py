@@ -31,6 +31,17 @@ def shared_data() -> Path:
 
 
 @pytest.fixture(scope="session")
+def identity_weights() -> Path:
+    """The MobileFaceNet identity network beside the repository (never shipped), or skip."""
+    from swaptalk_desktop.faces.identity_net import default_weights_path
+
+    path = default_weights_path()
+    if not path.is_file():
+        pytest.skip(f"identity network not found at {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
 def ffmpeg_exe() -> str:
     imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
     return imageio_ffmpeg.get_ffmpeg_exe()
