@@ -203,3 +203,23 @@ def test_identity_encoder_resizes_any_crop(tiny):
     a = enc(face_like_images(2, 64))
     b = enc(face_like_images(2, 96))
     assert a.shape == b.shape == (2, 128)
+
+
+def test_sync_reference_prior_keeps_the_reference_codes(tiny, modules):
+    """With the prior on and a head that says nothing, the predicted lower codes are the
+    reference's own: a face the module never saw starts from its own mouth, not a memorised one."""
+    import copy
+
+    vq = modules["vqgan"]
+    sync = copy.deepcopy(modules["sync"])
+    assert tiny.sync.reference_prior
+    h = tiny.vqgan.grid
+    z = latents(vq, 3, seed=9)
+    reference = vq.quantize(z)
+    mel = torch.rand(3, 1, 80, tiny.mel_window) * 8 - 4
+    with torch.no_grad():
+        sync.head.weight.zero_()
+        sync.head.bias.zero_()
+        sync.set_codebook(vq.quant_lower.codebook)
+        codes = sync(z[:, :, :h // 2], reference.latent, mel).argmax(dim=1)
+    assert torch.equal(codes, reference.codes[:, h // 2:])

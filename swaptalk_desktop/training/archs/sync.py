@@ -76,6 +76,17 @@ class SyncModule(nn.Module):
         self.dec_audio = CrossAttention2d(w, w, cfg.heads)
         self.norm_out = group_norm(w)
         self.head = nn.Conv2d(w, lower_codebook_size, 1)
+        if cfg.reference_prior:
+            # log-scale of the prior; exp(0) = 1 per unit of squared code distance
+            self.prior_log_scale = nn.Parameter(torch.zeros(()))
+            # a frozen copy of the VQGAN's lower book, set by the trainer (``set_codebook``)
+            # and saved with the weights, so the exported graph carries it
+            self.register_buffer("prior_codebook", torch.zeros(lower_codebook_size, latent_dim))
+
+    @torch.no_grad()
+    def set_codebook(self, codebook: Tensor) -> None:
+        if self.cfg.reference_prior:
+            self.prior_codebook.copy_(codebook.detach().to(self.prior_codebook))
 
     def features(self, upper: Tensor, reference: Tensor, mel: Tensor) -> Tensor:
         """Lower-half features [B, width, h/2, w]; ``head`` turns them into code logits."""
@@ -98,8 +109,23 @@ class SyncModule(nn.Module):
         x = self.dec_audio(x, audio)
         return F.silu(self.norm_out(x[:, :, self.cfg.grid // 2:]))
 
+    def logits(self, features: Tensor, reference: Tensor) -> Tensor:
+        """Code logits [B, K, h/2, w] from ``features``; with the reference prior, plus the
+        negative squared distance of each lower code to the reference's latent at the same
+        position (scaled by a learned factor), so the argmax is the reference's own code
+        wherever the features say nothing."""
+        logits = self.head(features)
+        if not self.cfg.reference_prior:
+            return logits
+        ref = reference[:, :, self.cfg.grid // 2:].float()
+        book = self.prior_codebook.float()
+        # -|r - e_k|^2 without the |r|^2 term, which is the same for every k
+        dot = torch.einsum("bchw,kc->bkhw", ref, book)
+        prior = 2.0 * dot - (book * book).sum(dim=1)[None, :, None, None]
+        return logits + torch.exp(self.prior_log_scale) * prior.to(logits.dtype)
+
     def forward(self, upper: Tensor, reference: Tensor, mel: Tensor) -> Tensor:
-        return self.head(self.features(upper, reference, mel))
+        return self.logits(self.features(upper, reference, mel), reference)
 
     @staticmethod
     def latents_from_logits(logits: Tensor, codebook: Tensor, temperature: float = 1.0

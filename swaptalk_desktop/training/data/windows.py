@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...engine.frames import reference_frame
 from ...media import mel_windows
 from .dataset import step_rng
 from .latents import LatentCache
@@ -31,6 +32,7 @@ class ClipLatents:
     mel: np.ndarray | None   # float32 [80, T]
     start: int
     stop: int
+    closed: int | None = None  # the split range's most closed-mouth frame
 
 
 def load_clips(index: DatasetIndex, cache: LatentCache, split: str,
@@ -43,8 +45,10 @@ def load_clips(index: DatasetIndex, cache: LatentCache, split: str,
             continue
         lm = read_landmarks(layout, rec)
         a, b = rec.train_range if train else rec.val_range
+        closed = reference_frame(lm["landmarks"][a:b].astype(np.float32), np.ones(b - a, bool),
+                                 a) if b > a else None
         out.append(ClipLatents(rec, cache.codes[rec.id], lm["times"], lm["source_index"],
-                               read_mel(layout, rec) if need_audio else None, a, b))
+                               read_mel(layout, rec) if need_audio else None, a, b, closed))
     return out
 
 
@@ -52,9 +56,10 @@ class WindowBatches:
     """F-frame windows with audio, their reference frames and (for the expert) shifted audio."""
 
     def __init__(self, clips: list[ClipLatents], frames: int, mel_window: int, seed: int,
-                 min_shift: int = 6) -> None:
+                 min_shift: int = 6, closed_reference: float = 0.5) -> None:
         self.frames, self.mel_window, self.seed, self.min_shift = frames, mel_window, seed, \
             min_shift
+        self.closed_reference = closed_reference
         self.clips: list[ClipLatents] = []
         self.starts: list[np.ndarray] = []
         for c in clips:
@@ -80,6 +85,13 @@ class WindowBatches:
         return int(sum(len(s) for s in self.starts))
 
     def _reference(self, rng: np.random.Generator, c: ClipLatents, k: int) -> int:
+        # Half the time the clip's most closed-mouth frame, the reference the engine uses (so
+        # silence keeps a closed mouth closed); otherwise any frame away from the window, so the
+        # module also learns to move a mouth that starts open.
+        closed_ok = c.closed is not None and not (k - REFERENCE_GAP <= c.closed
+                                                   < k + self.frames + REFERENCE_GAP)
+        if rng.random() < self.closed_reference and closed_ok:
+            return int(c.closed)
         centre = k + self.frames // 2
         far = np.concatenate([np.arange(c.start, max(c.start, centre - REFERENCE_GAP - 1)),
                               np.arange(min(c.stop, centre + REFERENCE_GAP + 1), c.stop)])

@@ -115,14 +115,15 @@ class SyncGraph(nn.Module):
         self.dtype = dtype
         self.quantize = quantize
         self.sync = _private(sync, dtype)
-        self.head = _private(sync.head, torch.float32)  # logits (and their argmax) in fp32
+        # logits (and their argmax) in fp32
+        self.head_module = _private(sync, torch.float32) if dtype != torch.float32 else self.sync
         self.register_buffer("codebook",
                              vqgan.quant_lower.codebook.detach().to("cpu", torch.float32).clone())
 
     def forward(self, upper: Tensor, reference: Tensor, mel: Tensor) -> Tensor:
         d = self.dtype
         features = self.sync.features(upper.to(d), reference.to(d), mel.to(d))
-        logits = self.head(features.float())
+        logits = self.head_module.logits(features.float(), reference.float())
         if not self.quantize:
             return logits
         return F.embedding(logits.argmax(dim=1), self.codebook).permute(0, 3, 1, 2)

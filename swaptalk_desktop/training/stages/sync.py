@@ -47,6 +47,7 @@ class SyncRecipe(Recipe):
     def prepare(self) -> None:
         ctx = self.ctx
         self.vqgan, self.inputs["vqgan"] = load_frozen(ctx, "vqgan")
+        self.sync.set_codebook(self.vqgan.quant_lower.codebook)
         self.lookup = LatentLookup(self.vqgan)
         self.expert, meta = load_frozen(ctx, "expert", required=False)
         if meta:
