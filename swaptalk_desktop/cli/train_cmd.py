@@ -75,6 +75,10 @@ def _training_options(p: argparse.ArgumentParser, stage: str) -> None:
                                                           if stage == "vqgan" else ""))
     if stage == "sync":
         p.add_argument("--expert", type=Path, help="the trained expert run (sync loss + score)")
+    if stage in ("vqgan", "sync"):
+        p.add_argument("--init", type=Path, help="start from these weights: a run folder or an "
+                       "exported set's .train.safetensors (fine-tuning; the run's own "
+                       "checkpoint still wins when resuming)")
     if stage == "vqgan":
         p.add_argument("--gan", action=argparse.BooleanOptionalAction, default=None,
                        help="patch-GAN loss (default: on for base, off otherwise)")

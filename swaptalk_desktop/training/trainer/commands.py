@@ -71,6 +71,8 @@ def run_stage(stage: str, args, display, progress, cancel: CancelToken) -> dict:
     options: dict[str, Any] = {}
     if getattr(args, "gan", None) is not None:
         options["gan"] = args.gan
+    if getattr(args, "init", None):
+        options["init"] = str(args.init)
     try:
         ctx = StageContext(config=cfg, settings=settings, dist=info, data=Path(args.data),
                            runs=runs, message=display.message if info.main else _quiet,
