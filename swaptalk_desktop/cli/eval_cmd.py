@@ -25,6 +25,14 @@ def add_eval_parser(sub) -> None:
     p.add_argument("--swap", action="append", default=[], metavar="CLIP,PHOTO,START,STOP",
                    help="also render CLIP frames START..STOP-1 with PHOTO's identity and "
                    "measure identity cosines (repeatable)")
+    p.add_argument("--cascade", action="store_true",
+                   help="also compare the unified latent path with the two RGB cascades "
+                   "(Swap->Sync, Sync->Swap) on held-out identities; writes JSON-STEM-cascade.md")
+    p.add_argument("--cascade-photo", type=Path, default=None, metavar="PATH",
+                   help="identity photo for --cascade (default: a held-out still or clip of the "
+                   "dataset)")
+    p.add_argument("--cascade-clips", default=None,
+                   help="comma-separated held-out clip ids for --cascade (default: all)")
     p.add_argument("--skip", action="append", default=[], choices=["reconstruction", "sync"])
     p.add_argument("--json", type=Path, default=Path("eval.json"))
     p.set_defaults(run=run_eval)
@@ -63,8 +71,22 @@ def run_eval(args, display) -> int:
                                           int(stop)))
     if swaps:
         result["swap"] = swaps
+    markdown = None
+    if args.cascade:
+        from ..eval.cascade import markdown_table, run_cascade
+        display.message("unified path vs RGB cascades on held-out identities...")
+        result["cascade"] = run_cascade(
+            runners, ctx.landmarker, args.data, photo=args.cascade_photo,
+            clip_ids=args.cascade_clips.split(",") if args.cascade_clips else None,
+            per_clip=args.per_clip, say=display.message)
+        markdown = args.json.with_name(f"{args.json.stem}-cascade.md")
+        markdown.write_text(markdown_table(result["cascade"], title=f"{chosen.id}: unified "
+                                           "latent path vs RGB cascades"))
     args.json.write_text(json.dumps(result, indent=2))
     print(table(result))
+    if markdown is not None:
+        print(markdown.read_text())
+        display.message(f"saved {markdown}")
     display.message(f"saved {args.json}")
     return 0
 
