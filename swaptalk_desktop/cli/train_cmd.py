@@ -70,9 +70,17 @@ def _training_options(p: argparse.ArgumentParser, stage: str) -> None:
     if stage in ("expert", "sync", "swap"):
         p.add_argument("--vqgan", type=Path, required=True, help="the trained VQGAN run")
     if stage in ("swap", "vqgan"):
-        p.add_argument("--identity", type=Path, required=stage == "swap",
-                       help="the trained identity run" + (" (adds an identity loss)"
-                                                          if stage == "vqgan" else ""))
+        p.add_argument("--identity", type=Path,
+                       help="the trained identity run (the encoder distilled from dlib)" +
+                       (" for an identity loss" if stage == "vqgan" else
+                        " instead of the MobileFaceNet teacher"))
+        p.add_argument("--identity-teacher", nargs="?", const="", default=None,
+                       metavar="PATH",
+                       help="MobileFaceNet identity network (mobilefacenet_128d.onnx) for the "
+                       "identity loss; without PATH it is found through "
+                       "$SWAPTALK_IDENTITY_WEIGHTS or beside the repository" +
+                       (" (swap: the default when found and no --identity is given)"
+                        if stage == "swap" else ""))
     if stage == "sync":
         p.add_argument("--expert", type=Path, help="the trained expert run (sync loss + score)")
     if stage in ("vqgan", "sync"):

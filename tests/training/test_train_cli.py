@@ -60,6 +60,26 @@ def test_stage_commands_chain(tmp_path, tmp_path_factory, capsys):
     assert state["inputs"]["vqgan"]["run"] == str(runs / "vqgan")
 
 
+def test_identity_teacher_option(tmp_path, tmp_path_factory, capsys, identity_weights):
+    data = tiny_dataset(tmp_path_factory)
+    runs = tiny_runs(tmp_path_factory)
+    common = ["--data", str(data), "--steps", "2", "--log-every", "1", "--threads", "1"]
+    assert main(["train", "swap", *common, "--run", str(tmp_path / "swap"), "--vqgan",
+                 str(runs / "vqgan"), "--identity-teacher", str(identity_weights)]) == 0
+    inputs = json.loads((tmp_path / "swap" / "state.json").read_text())["inputs"]
+    assert inputs["identity"]["teacher"] == "mobilefacenet_128d"
+    assert inputs["identity"]["file"] == str(identity_weights.resolve())
+    # without a path the vqgan stage finds the network itself and adds the identity loss
+    assert main(["train", "vqgan", *common, "--config", "tiny", "--run", str(tmp_path / "vq"),
+                 "--identity-teacher"]) == 0
+    log = [json.loads(x) for x in (tmp_path / "vq" / "log.jsonl").read_text().splitlines()]
+    assert all("identity" in r for r in log if "loss" in r and "val" not in r)
+    code = main(["train", "swap", *common, "--run", str(tmp_path / "both"), "--vqgan",
+                 str(runs / "vqgan"), "--identity", str(runs / "identity"),
+                 "--identity-teacher"])
+    assert code == 2 and "not both" in capsys.readouterr().err
+
+
 def _without_torch(args: list[str]) -> subprocess.CompletedProcess:
     # a finder that refuses torch, as on an install without the training extras
     code = ("import sys\n"

@@ -86,3 +86,48 @@ def test_vqgan_with_gan_and_identity_loss(tmp_path, tmp_path_factory):
     ckpt = read_checkpoint(tmp_path / "gan" / "checkpoint.safetensors")
     assert set(ckpt.module_names) == {"vqgan", "discriminator"}
     assert set(ckpt.optim_json) == {"main", "disc"}
+
+
+def test_swap_uses_the_mobilefacenet_teacher_when_found(tmp_path, tmp_path_factory,
+                                                        identity_weights, monkeypatch):
+    from training_data_helpers import context, settings, tiny_dataset
+
+    from swaptalk_desktop.faces import identity_net
+    from swaptalk_desktop.training.trainer.loop import train_stage
+
+    monkeypatch.delenv(identity_net.WEIGHTS_ENV, raising=False)
+    runs = tiny_runs(tmp_path_factory)
+    run = tmp_path / "swap"
+    # no --identity run: the network beside the repository is the default
+    train_stage("swap", context(tiny_dataset(tmp_path_factory), settings(run, 6, log_every=2),
+                                {"vqgan": runs / "vqgan"}))
+    state = json.loads((run / "state.json").read_text())
+    assert state["inputs"]["identity"] == {"teacher": "mobilefacenet_128d",
+                                           "file": str(identity_weights.resolve()),
+                                           "sha256": identity_net.WEIGHTS_SHA256}
+    log = read_log(run)
+    train = [r for r in log if "loss" in r and "val" not in r]
+    assert len(train) == 3 and all(0 < r["identity"] < 2 for r in train)
+    val = [r for r in log if "val" in r][-1]["val"]
+    assert set(val) == VALIDATION_METRICS["swap"] and -1 <= val["id_cos_source"] <= 1
+    # the teacher is frozen input, not part of the trained state
+    assert read_checkpoint(run / "checkpoint.safetensors").module_names == ["swap"]
+
+
+def test_swap_identity_network_choice_is_checked(tmp_path, tmp_path_factory, monkeypatch):
+    from training_data_helpers import context, settings, tiny_dataset
+
+    from swaptalk_desktop.core.errors import InputError
+    from swaptalk_desktop.training.stages import identity_choice
+    from swaptalk_desktop.training.trainer.loop import train_stage
+
+    runs = tiny_runs(tmp_path_factory)
+    data = tiny_dataset(tmp_path_factory)
+    monkeypatch.setattr(identity_choice, "find_weights", lambda: None)
+    with pytest.raises(InputError, match="needs an identity network: pass --identity"):
+        train_stage("swap", context(data, settings(tmp_path / "a", 2),
+                                    {"vqgan": runs / "vqgan"}))
+    with pytest.raises(InputError, match="not both"):
+        train_stage("swap", context(data, settings(tmp_path / "b", 2),
+                                    {"vqgan": runs / "vqgan", "identity": runs / "identity"},
+                                    options={"identity_teacher": ""}))

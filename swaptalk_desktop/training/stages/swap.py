@@ -1,7 +1,8 @@
 """Stage: the latent face-swap transformer.
 
 Pairs are (target frame, source frame). For a source of another identity the decoded swap
-should carry the source's identity (identity loss with the distilled identity encoder) while
+should carry the source's identity (identity loss with the pretrained MobileFaceNet, or the
+encoder distilled from dlib when an ``identity`` run is given; see ``identity_choice.py``) while
 keeping the target's pose and mouth (a weak latent proxy loss toward the target, stronger on
 the lower half, whose lip shape the swap must not change). For a source of the target's own
 identity the answer is known: the target itself (full-weight latent loss).
@@ -18,6 +19,7 @@ from ..archs import build_module
 from ..data.windows import SwapPairs, load_clips
 from .base import Recipe, StageContext
 from .common import codes_tensor, dataset_for, latent_cache, load_frozen
+from .identity_choice import load_identity_network
 
 IDENTITY_WEIGHT = 1.0
 SAME_WEIGHT = 1.0
@@ -44,7 +46,7 @@ class SwapRecipe(Recipe):
     def prepare(self) -> None:
         ctx = self.ctx
         self.vqgan, self.inputs["vqgan"] = load_frozen(ctx, "vqgan")
-        self.identity, self.inputs["identity"] = load_frozen(ctx, "identity")
+        self.identity, self.inputs["identity"] = load_identity_network(ctx, required=True)
         cache, self.inputs["latents"] = latent_cache(ctx, self.index, self.vqgan)
         self.train = SwapPairs(load_clips(self.index, cache, "train", False), ctx.settings.seed)
         try:

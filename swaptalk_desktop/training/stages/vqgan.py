@@ -2,7 +2,8 @@
 
 The GAN switches on at ``gan_start`` (default: a quarter of the run) as in taming-transformers:
 an adversary that starts before the autoencoder reconstructs anything only teaches it
-texture noise. The identity loss needs a trained identity run (``--identity``).
+texture noise. The identity loss needs an identity network: a trained identity run
+(``--identity``) or the MobileFaceNet teacher (``--identity-teacher``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from ..data.latents import images_to_tensor
 from ..trainer.checkpointing import load_run_module
 from ..trainer.distributed import all_min_, step_generator
 from .base import Recipe, StageContext
-from .common import dataset_for, load_frozen, psnr
+from .common import dataset_for, psnr
+from .identity_choice import load_identity_network
 
 RESTART_EVERY = 50
 GAN_WEIGHT = 0.1
@@ -68,7 +70,7 @@ class VQGANRecipe(Recipe):
             self.val_data = CropBatches(self.index, "val", s.seed, store=self.train_data.store)
         except ValueError:
             self.val_data = None
-        self.identity, meta = load_frozen(self.ctx, "identity", required=False)
+        self.identity, meta = load_identity_network(self.ctx, required=False)
         if meta:
             self.inputs["identity"] = meta
 

@@ -71,6 +71,8 @@ def run_stage(stage: str, args, display, progress, cancel: CancelToken) -> dict:
     options: dict[str, Any] = {}
     if getattr(args, "gan", None) is not None:
         options["gan"] = args.gan
+    if getattr(args, "identity_teacher", None) is not None:
+        options["identity_teacher"] = args.identity_teacher
     if getattr(args, "init", None):
         options["init"] = str(args.init)
     try:
