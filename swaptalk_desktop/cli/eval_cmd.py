@@ -61,14 +61,18 @@ def run_eval(args, display) -> int:
                                                      clip_ids=clips, frame_range=frames,
                                                      per_clip=args.per_clip)
     swaps = []
+    embedder = None
     for spec in args.swap:
         try:
             clip, photo, start, stop = spec.split(",")
         except ValueError as err:
             raise InputError(f"--swap {spec!r}: expected CLIP,PHOTO,START,STOP") from err
         display.message(f"face swap: {Path(clip).name} with {Path(photo).name}...")
+        if embedder is None:  # one for every swap: MobileFaceNet when found, else dlib
+            from ..faces import identity_net
+            embedder = identity_net.best_embedder()
         swaps.append(model_eval.face_swap(ctx, chosen.id, Path(clip), Path(photo), int(start),
-                                          int(stop)))
+                                          int(stop), embedder=embedder))
     if swaps:
         result["swap"] = swaps
     markdown = None
@@ -106,7 +110,8 @@ def table(result: dict) -> str:
                      f"{sync['ssim_no_audio_baseline']}")
     for s in result.get("swap", []):
         if s.get("frames"):
-            lines.append(f"swap {s['clip']} <- {s['photo']} ({s['frames']} frames): cos to photo "
+            lines.append(f"swap {s['clip']} <- {s['photo']} ({s['frames']} frames, "
+                         f"{s['embedder']['embedder']}): cos to photo "
                          f"{s['cos_to_photo']} (original face: {s['original_cos_to_photo']}), "
                          f"cos to original {s['cos_to_original_face']}, consistency "
                          f"{s['consistency']}")

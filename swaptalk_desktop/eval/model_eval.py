@@ -4,8 +4,9 @@
 - lip sync, self-driven: each held-out frame's mouth is generated from its own upper half, a
   reference frame of the same clip at least a second away, and the clip's own audio; LMD and
   SSIM against the real crop, next to a no-audio baseline that copies the reference's mouth;
-- face swap: a range rendered by the engine with an identity photo; dlib identity cosine of the
-  result to the photo and to the original face, and frame-to-frame consistency.
+- face swap: a range rendered by the engine with an identity photo; identity cosine of the
+  result to the photo and to the original face, and frame-to-frame consistency, measured by the
+  MobileFaceNet when its weights are found (dlib otherwise; the result names which).
 
 Reads a dataset made by ``swaptalk train prepare`` (its layout module has no torch).
 """
@@ -133,14 +134,17 @@ def sync_self_driven(runners, landmarker, data: Path, *, split: str = "val",
 
 
 def face_swap(ctx, model_set: str, clip: Path, photo: Path, start: int, stop: int,
-              every: int = 3) -> dict:
-    """Render ``clip[start:stop]`` with ``photo``'s identity; dlib cosines of the result."""
+              every: int = 3, embedder=None) -> dict:
+    """Render ``clip[start:stop]`` with ``photo``'s identity; identity cosines of the result
+    (``embedder`` defaults to ``identity_net.best_embedder()``)."""
     from ..engine import RangeJob, RunOptions, render_range
-    from ..faces import load_identity_photo
+    from ..faces import identity_net, load_identity_photo
     from ..media import EncodeSettings, VideoReader, probe_video
     job = RangeJob(video=clip, start=start, stop=stop, face=photo,
                    run=RunOptions(model_set=model_set))
-    embed, landmarker = ctx.embedder, ctx.landmarker
+    embed = embedder if embedder is not None else identity_net.best_embedder()
+    landmarker = ctx.landmarker
+    measured_by = identity_net.embedder_info(embed)
     rgb, det = load_identity_photo(photo, landmarker)
     source = embed.embed(rgb, det)
     with tempfile.TemporaryDirectory(prefix="swaptalk-eval-") as tmp:
@@ -158,9 +162,10 @@ def face_swap(ctx, model_set: str, clip: Path, photo: Path, start: int, stop: in
                 originals.append(embed.embed(a, fa))
                 results.append(embed.embed(b, fb))
     if not results:
-        return {"clip": clip.name, "photo": photo.name, "frames": 0}
+        return {"clip": clip.name, "photo": photo.name, "frames": 0, "embedder": measured_by}
     res = np.stack(results)
     return {"clip": clip.name, "photo": photo.name, "frames": len(results),
+            "embedder": measured_by,
             "cos_to_photo": round(float(np.mean([cosine(r, source) for r in res])), 4),
             "cos_to_original_face": round(float(np.mean(
                 [cosine(r, o) for r, o in zip(res, originals, strict=True)])), 4),
