@@ -111,7 +111,8 @@ def face_mask(landmarks_crop: np.ndarray, region: Region = "face", feather: floa
     ``"face"``: inside the face oval. ``"lower"``: the part of the face oval below a line just
     under the eyes (parallel to the eye axis), holding the nose tip, mouth, chin and jaw.
     ``"mouth"``: the same below a line between the nose and the upper lip (``MOUTH_LINE``),
-    what a lip-sync edit replaces. All are 0 on and outside their boundary and reach 1 at ``feather`` px inside it.
+    what a lip-sync edit replaces. All are 0 on and outside their boundary and reach 1 at
+    ``feather`` px inside it.
     """
     lm = np.asarray(landmarks_crop, dtype=np.float64)
     if lm.shape != (478, 2):

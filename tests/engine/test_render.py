@@ -48,9 +48,11 @@ def test_only_the_face_in_the_range_changes(ctx, clip, dialogue, tmp_path):
         inside = diff[max(y0, 0):y1, max(x0, 0):x1].sum()
         assert diff.sum() > 200, f"frame {i}: the face was not edited"
         assert inside == diff.sum(), f"frame {i}: pixels changed outside the face box"
-        # a sync-only edit touches the lower face: nothing above the eyes may change
-        eyes_y = int(det.landmarks[[33, 263], 1].min())
-        assert not diff[:eyes_y].any(), f"frame {i}: the upper face changed in a sync-only edit"
+        # a sync-only edit touches the mouth: nothing above the base of the nose may change
+        # (2 px of slack: the engine pastes through smoothed tracks, not this detection)
+        nose_y = int(det.landmarks[2, 1]) - 2
+        assert not diff[:nose_y].any(), f"frame {i}: the face above the mouth changed in a " \
+            "sync-only edit"
         moved = dst[i].astype(int) - src[i].astype(int)
         assert moved[diff][:, 0].mean() > 20 > moved[diff][:, 1].mean(), "not the graph's tint"
 
