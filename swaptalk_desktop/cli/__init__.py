@@ -12,6 +12,7 @@ import platformdirs
 
 from .. import __version__
 from ..core.errors import SwapTalkError
+from .adapt_cmd import add_adapt_parser
 from .bench_cmd import add_bench_parser
 from .demo_cmd import add_demo_parser
 from .display import Display, DisplayLogHandler, JsonDisplay
@@ -19,7 +20,7 @@ from .eval_cmd import add_eval_parser
 from .models_cmd import add_models_parser
 from .probe_cmd import add_probe_parser
 from .render_cmd import add_render_parser
-from .train_cmd import add_adapt_parser, add_train_parser
+from .train_cmd import add_train_parser
 
 
 def build_parser() -> argparse.ArgumentParser:

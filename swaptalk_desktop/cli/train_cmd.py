@@ -1,5 +1,5 @@
-"""``swaptalk train prepare|encode|vqgan|identity|expert|sync|swap|export`` and
-``swaptalk adapt``.
+"""``swaptalk train prepare|encode|vqgan|identity|expert|sync|swap|export`` (``swaptalk
+adapt`` is in adapt_cmd.py).
 
 This module imports nothing from training at import time: the app and its other commands work
 without torch, and training commands say how to install it.
@@ -157,28 +157,6 @@ def add_train_parser(sub) -> None:
     x.set_defaults(run=run_export)
 
 
-def add_adapt_parser(sub) -> None:
-    p = sub.add_parser("adapt", help="fine-tune a model set on one actor's clip (per-actor "
-                       "adaptation)")
-    p.add_argument("--video", type=Path, required=True, help="a clip of the actor speaking")
-    p.add_argument("--minutes", type=float, default=3.0,
-                   help="use the first N minutes of the clip")
-    p.add_argument("--steps", type=int, help="steps of each fine-tune (decoder, sync)")
-    p.add_argument("--base-set", help="model set to adapt (default: the default set)")
-    p.add_argument("--set-id", help="id of the adapted set (default: BASE-CLIPNAME)")
-    p.add_argument("--runs", type=Path, help="adapt training runs instead of an installed set")
-    p.add_argument("--work", type=Path, help="folder for the prepared clip and the runs "
-                   "(default: the user cache)")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
-    p.add_argument("--batch", type=int)
-    p.add_argument("--threads", type=int)
-    p.add_argument("--fp16", action=argparse.BooleanOptionalAction, default=True)
-    p.add_argument("--models-dir", type=Path, action="append", default=[],
-                   help="extra folder with a models manifest.json (repeatable)")
-    _common_output(p)
-    p.set_defaults(run=run_adapt)
-
-
 @contextlib.contextmanager
 def _cancel_on_ctrl_c(display) -> Iterator[CancelToken]:
     cancel = CancelToken()
@@ -274,18 +252,4 @@ def run_export(args, display) -> int:
     payload = export(args, display)
     display.done(payload, f"model set {payload['set_id']} ({', '.join(payload['stages'])}) "
                  f"installed in {payload['out']}")
-    return 0
-
-
-def run_adapt(args, display) -> int:
-    require_training_extras()
-    from ..training.adapt import run_adapt as adapt
-    with _cancel_on_ctrl_c(display) as cancel:
-        payload = adapt(args, display, _progress(display, args.json_progress), cancel)
-    reused = payload["stages_reused"]
-    origin = (f"{'/'.join(reused)} reused from {payload['base_set']}" if reused else
-              f"other stages exported from {payload['base_set']}")
-    display.done(payload, f"adapted set {payload['set_id']} installed in {payload['out']} "
-                 f"(decode and sync fine-tuned on {payload['frames']} frames of "
-                 f"{Path(args.video).name}; {origin})")
     return 0

@@ -22,13 +22,21 @@ class ProgressEvent:
     fps: float
     eta_s: float | None
     message: str = ""
+    fraction: float | None = None
+    """Of the whole job, when it has several stages of unlike size (adaptation)."""
+    job_eta_s: float | None = None
+    """Seconds left of the whole job, beside ``eta_s`` of the stage."""
 
     @property
     def label(self) -> str:
         return STAGE_LABELS.get(self.stage, self.stage)
 
     def as_dict(self) -> dict:
-        return {"event": "progress", **asdict(self)}
+        d = asdict(self)
+        for key in ("fraction", "job_eta_s"):  # only jobs that report them
+            if d[key] is None:
+                del d[key]
+        return {"event": "progress", **d}
 
 
 ProgressCallback = Callable[[ProgressEvent], None]

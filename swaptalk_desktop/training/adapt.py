@@ -1,22 +1,47 @@
 """``swaptalk adapt``: per-actor adaptation of an installed model set.
 
-The first minutes of a clip of the actor are prepared like any dataset; the VQGAN decoder
-(encoder and codebooks frozen, so the base set's exported encoder still produces the latents
-it decodes) and the sync module are fine-tuned on them, self-supervised (the clip's own frames
-and audio); the result is installed as a new set in the user model folder whose decode and sync
-are new and whose encode and swap are the base set's models, referenced by id.
+A clip of the actor is prepared like any dataset, leaving out the ``--exclude`` ranges (the
+edits being replaced: the model must learn the actor, not memorise the lines it will have to
+change); the VQGAN decoder (encoder and codebooks frozen, so the base set's exported encoder
+still produces the latents it decodes) and the sync module are fine-tuned on it,
+self-supervised (the clip's own frames and audio); the result is installed as a new set in the
+user model folder whose decode and sync are new and whose encode and swap are the base set's
+models, referenced by id.
+
+The work folder makes it resumable: the prepared clip, and the two fine-tunes' checkpoints.
+Running the same command again continues where a crash, a kill or a cancel stopped it; a
+changed command (other clip, ranges, base, steps) starts the fine-tunes over. ``plan.json``
+records which command the folder's runs belong to, ``adapt.lock`` which process uses it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import re
+import shutil
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ..core.atomic import write_text_atomic
 from ..core.cachedir import cache_root
 from ..core.cancel import CancelToken
 from ..core.errors import InputError
+from ..core.recovery import pid_alive, process_start
+from ..engine.adapt_plan import (
+    DEFAULT_STEPS,
+    AdaptProgress,
+    Footage,
+    estimate,
+    parse_range,
+    plan_footage,
+)
+from ..engine.progress import ProgressEvent
 from ..inference import ModelRegistry, user_model_dir
+from ..media import VideoInfo, probe_video
 from .archs import build_module
 from .checkpoint_io import read_checkpoint, save_checkpoint
 from .configs import config_from_dict, config_to_dict
@@ -29,9 +54,10 @@ from .trainer.export_cmd import load_runs, parity_crops, train_weights_path
 from .trainer.loop import train_stage
 from .trainer.settings import TrainSettings
 
-DEFAULT_STEPS = {"tiny": 60, "small": 1500, "base": 3000}
 LR = {"vqgan": 1e-4, "sync": 1e-4}
 TINY_LR = {"vqgan": 1e-3, "sync": 1e-3}
+LOCK_WAIT_S = 20.0
+"""How long a rerun waits for the process it replaces (a cancelled run saving its checkpoint)."""
 
 
 def _base_from_set(registry: ModelRegistry, set_id: str | None):
@@ -78,6 +104,79 @@ def _settings(run_dir: Path, stage: str, cfg, args, steps: int) -> TrainSettings
                          val_samples=16 if tiny else 64)
 
 
+def footage_of(args, info: VideoInfo) -> Footage:
+    exclude = [parse_range(text, info.nominal_fps, info.frame_times)
+               for text in getattr(args, "exclude", None) or []]
+    footage = plan_footage(info.frame_times, info.duration_s, float(info.fps), exclude,
+                           args.minutes)
+    if footage.usable == 0:
+        raise InputError(f"{Path(args.video).name} has no footage outside the excluded ranges; "
+                         "adaptation needs frames of the actor that are not being replaced")
+    return footage
+
+
+@contextlib.contextmanager
+def _work_lock(work: Path) -> Iterator[None]:
+    """One adaptation per work folder; waits a little for a stopping one (a cancelled run
+    saves its checkpoint before it exits) so that an immediate retry does not fail."""
+    lock = work / "adapt.lock"
+    deadline = time.monotonic() + LOCK_WAIT_S
+    while True:
+        try:
+            holder = json.loads(lock.read_text("utf-8"))
+        except (OSError, ValueError):
+            holder = None
+        pid = holder.get("pid") if isinstance(holder, dict) else None
+        running = isinstance(pid, int) and pid != os.getpid() and pid_alive(pid) and \
+            holder.get("start") in (None, process_start(pid))
+        if not running:
+            break
+        if time.monotonic() > deadline:
+            raise InputError(f"another adaptation (process {pid}) is using {work}; wait for it "
+                             "to finish or cancel it")
+        time.sleep(0.25)
+    write_text_atomic(lock, json.dumps({"pid": os.getpid(), "start": process_start(os.getpid())}))
+    try:
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def _start_over_if_changed(work: Path, plan: dict, say) -> None:
+    """The runs in ``work`` continue only for the command that made them."""
+    path = work / "plan.json"
+    try:
+        old = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        old = None
+    runs = [work / stage for stage in ("vqgan", "sync") if (work / stage).exists()]
+    if old != plan and runs:
+        say(f"the clip, ranges, base set or steps changed since the runs in {work} were made; "
+            "starting the fine-tunes over")
+        for run in runs:
+            shutil.rmtree(run)
+    write_text_atomic(path, json.dumps(plan, indent=1) + "\n")
+
+
+def _base_key(args, weights: Path) -> list:
+    """What identifies the base weights: the set's file, or the runs' steps (the copy of the
+    runs in the work folder is rewritten on every start)."""
+    if not args.runs:
+        st = weights.stat()
+        return [str(weights), st.st_size, st.st_mtime_ns]
+    return [[stage, (ckpt.read_state(Path(args.runs) / stage) or {}).get("step")]
+            for stage in ("vqgan", "sync", "swap", "expert")]
+
+
+def _plan(clip: Path, footage: Footage, base_id: str, base_key: list, cfg, steps: int,
+          args) -> dict:
+    st = clip.stat()
+    return {"video": str(clip.resolve()), "video_size": st.st_size,
+            "video_mtime_ns": st.st_mtime_ns, "exclude": [list(r) for r in footage.excluded],
+            "cutoff": footage.cutoff, "base": base_id, "base_weights": base_key,
+            "config": cfg.name, "steps": steps, "batch": args.batch}
+
+
 def run_adapt(args, display, progress, cancel: CancelToken) -> dict[str, Any]:
     clip = Path(args.video)
     if not clip.is_file():
@@ -91,14 +190,33 @@ def run_adapt(args, display, progress, cancel: CancelToken) -> dict[str, Any]:
     set_id = args.set_id or _default_set_id(base_id, clip)
     work = Path(args.work) if args.work else cache_root() / "adapt" / set_id
     work.mkdir(parents=True, exist_ok=True)
-    if base_set is None:
-        weights, cfg, names = _base_from_runs(Path(args.runs), work)
-    display.message(f"adapting '{base_id}' ({cfg.name}) to {clip.name}; work folder {work}")
+    info = probe_video(clip)
+    footage = footage_of(args, info)
+    with _work_lock(work):
+        if base_set is None:
+            weights, cfg, names = _base_from_runs(Path(args.runs), work)
+        return _adapt_in(work, args, display, progress, cancel, clip, info, footage, base_set,
+                         base_id, set_id, (weights, cfg, names))
 
-    # 1. the actor's clip as a one-clip dataset
+
+def _adapt_in(work: Path, args, display, progress, cancel: CancelToken, clip: Path,
+              info: VideoInfo, footage: Footage, base_set, base_id: str, set_id: str,
+              base: tuple) -> dict[str, Any]:
+    weights, cfg, names = base
+    steps = args.steps or DEFAULT_STEPS.get(cfg.name, 1500)
+    _start_over_if_changed(work, _plan(clip, footage, base_id, _base_key(args, weights), cfg,
+                                       steps, args), display.message)
+    left_out = (f"; {footage.left_out} frames in or beside {len(footage.excluded)} excluded "
+                "range(s) left out" if footage.excluded else "")
+    display.message(f"adapting '{base_id}' ({cfg.name}) to {clip.name}: {footage.usable} "
+                    f"frames ({footage.usable_s:.1f} s){left_out}; work folder {work}")
+    overall = AdaptProgress(estimate(cfg.name, footage, steps), progress)
+
+    # 1. the actor's clip as a one-clip dataset, without the excluded ranges
     opts = PrepareOptions(crop_size=cfg.vqgan.crop_size, val_fraction=0.1, holdout_fraction=0,
-                          max_seconds=args.minutes * 60 if args.minutes else None)
-    report = prepare_dataset([clip], work / "data", options=opts, progress=progress,
+                          max_seconds=footage.max_seconds(info.frame_times),
+                          exclude=tuple(footage.excluded))
+    report = prepare_dataset([clip], work / "data", options=opts, progress=overall,
                              cancel=cancel, message=display.message)
     rec = report.index.clips[0]
     if not rec.has_audio or rec.audio_silent:
@@ -106,17 +224,18 @@ def run_adapt(args, display, progress, cancel: CancelToken) -> dict[str, Any]:
                          "lips from their own speech, so the clip needs its audio")
 
     # 2. decoder, then 3. sync, each resumable in its own run folder
-    info = setup(args.device)
-    steps = args.steps or DEFAULT_STEPS.get(cfg.name, 1500)
+    dist = setup(args.device)
     runs: dict[str, Path] = {"vqgan": weights}
     if "expert" in names:
         runs["expert"] = weights
     for stage, options in (("vqgan", {"init": weights, "decoder_only": True}),
                            ("sync", {"init": weights})):
         ctx = StageContext(config=cfg, settings=_settings(work / stage, stage, cfg, args, steps),
-                           dist=info, data=work / "data", runs=runs, message=display.message,
-                           progress=progress, cancel=cancel, options=options)
+                           dist=dist, data=work / "data", runs=runs, message=display.message,
+                           progress=overall, cancel=cancel, options=options)
         train_stage(stage, ctx)
+    cancel.raise_if_cancelled()
+    overall(ProgressEvent("export", 0, 1, 0.0, None))
 
     # 4. export decode + sync, reuse the base set's encode (+ swap)
     vqgan, sync = build_module("vqgan", cfg), build_module("sync", cfg)
@@ -138,7 +257,9 @@ def run_adapt(args, display, progress, cancel: CancelToken) -> dict[str, Any]:
             ckpt.load_run_module(weights, "swap", swap)
         license, base_data = "research use only", f"training runs in {args.runs}"
     from .export.model_set import export_model_set
-    minutes = f"first {args.minutes:g} min of " if args.minutes else ""
+    minutes = f"{footage.usable_s / 60:.1f} min of " if args.minutes else ""
+    if footage.excluded:
+        minutes += f"(outside {len(footage.excluded)} edited range(s)) "
     export_model_set(vqgan, swap, sync, out, set_id, stages=stages, reuse=reuse,
                      description=f"{base_id} adapted to {clip.name}", license=license,
                      training_data=f"{base_data}; fine-tuned on {minutes}{clip.name}",
@@ -153,5 +274,8 @@ def run_adapt(args, display, progress, cancel: CancelToken) -> dict[str, Any]:
     save_checkpoint(train_weights_path(out, set_id), kept,
                     meta={"config": config_to_dict(cfg), "set_id": set_id, "base": base_id,
                           "clip": str(clip)})
+    overall(ProgressEvent("export", 1, 1, 0.0, 0.0))
     return {"set_id": set_id, "out": str(out), "base_set": base_id, "frames": rec.frames,
-            "work": str(work), "stages_new": stages, "stages_reused": sorted(reuse)}
+            "work": str(work), "stages_new": stages, "stages_reused": sorted(reuse),
+            "excluded": [list(r) for r in footage.excluded], "usable_frames": footage.usable,
+            "config": cfg.name, "steps": steps}

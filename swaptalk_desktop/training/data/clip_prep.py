@@ -15,6 +15,7 @@ import numpy as np
 from ...core.atomic import atomic_path
 from ...core.cancel import NEVER, CancelToken
 from ...core.errors import InputError
+from ...engine.adapt_plan import merge_ranges, usable_mask
 from ...faces import (
     FaceLandmarker,
     TargetSpec,
@@ -45,6 +46,9 @@ class PrepareOptions:
     crf: int = DEFAULT_CRF
     preset: str = DEFAULT_PRESET
     workers: int = 1
+    exclude: tuple[tuple[int, int], ...] = ()
+    """Source frame ranges [start, stop) to leave out (adaptation: the edit ranges being
+    replaced), with the frames whose sound window reaches into them."""
 
 
 FrameProgress = Callable[[int, int], None]
@@ -55,7 +59,9 @@ def new_record(src: Source, opts: PrepareOptions) -> ClipRecord:
     return ClipRecord(id=src.clip_id, kind=src.kind, identity=src.identity,
                       source=str(src.path), source_size=st.st_size,
                       source_mtime_ns=st.st_mtime_ns, crop_size=opts.crop_size,
-                      max_seconds=opts.max_seconds if src.kind == "video" else None)
+                      max_seconds=opts.max_seconds if src.kind == "video" else None,
+                      exclude=[list(r) for r in merge_ranges(opts.exclude, 1 << 62)]
+                      if src.kind == "video" else [])
 
 
 def is_current(rec: ClipRecord | None, src: Source, opts: PrepareOptions) -> bool:
@@ -65,7 +71,8 @@ def is_current(rec: ClipRecord | None, src: Source, opts: PrepareOptions) -> boo
     fresh = new_record(src, opts)
     same = (rec.source == fresh.source and rec.source_size == fresh.source_size
             and rec.source_mtime_ns == fresh.source_mtime_ns and rec.crop_size == fresh.crop_size
-            and rec.max_seconds == fresh.max_seconds and rec.identity == fresh.identity)
+            and rec.max_seconds == fresh.max_seconds and rec.identity == fresh.identity
+            and rec.exclude == fresh.exclude)
     # a clip skipped for too few faces is redone when the threshold is relaxed
     if same and rec.status == "skipped" and rec.present_fraction > 0:
         return rec.present_fraction < opts.min_face_fraction
@@ -93,10 +100,16 @@ def prepare_video(src: Source, layout: DatasetLayout, opts: PrepareOptions,
         track = track_faces(enumerate(reader.read(0, n)), landmarker, TargetSpec("largest"),
                             progress=progress, cancel=cancel, total=n)
         present = track.present & np.isfinite(track.landmarks).all(axis=(1, 2))
-        rec.present_fraction = round(float(present.mean()), 4)
+        # excluded frames are tracked (the track needs its neighbours) but never stored
+        allowed = usable_mask(info.frame_times, info.duration_s, opts.exclude)[:n]
+        if not allowed.any():
+            return _skip(layout, rec, f"all {n} frames are inside excluded ranges")
+        present &= allowed
+        rec.present_fraction = round(float(present.sum() / allowed.sum()), 4)
         if rec.present_fraction < opts.min_face_fraction or present.sum() == 0:
             return _skip(layout, rec, f"a face was found in only {100 * rec.present_fraction:.0f}%"
-                         f" of {n} frames (need {100 * opts.min_face_fraction:.0f}%)")
+                         f" of {int(allowed.sum())} frames (need "
+                         f"{100 * opts.min_face_fraction:.0f}%)")
         S = opts.crop_size
         kept = np.flatnonzero(present)
         lms = np.empty((len(kept), track.landmarks.shape[1], 2), np.float32)

@@ -42,6 +42,7 @@ class ClipRecord:
     source_mtime_ns: int
     crop_size: int
     max_seconds: float | None = None
+    exclude: list[list[int]] = field(default_factory=list)  # source frame ranges left out
     status: str = "ok"        # "ok" | "skipped"
     reason: str = ""
     fps: float = 0.0
