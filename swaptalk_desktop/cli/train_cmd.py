@@ -130,6 +130,9 @@ def add_train_parser(sub) -> None:
     e.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     e.add_argument("--batch", type=int, default=64)
     e.add_argument("--threads", type=int, help="CPU threads for torch")
+    e.add_argument("--pack", type=Path, help="also write a data pack here: codes, mel and "
+                   "audio times for the expert, sync and swap stages, without pixels (to carry "
+                   "to a GPU machine; scripts/gpu_train.sh)")
     _common_output(e)
     e.set_defaults(run=run_encode)
 

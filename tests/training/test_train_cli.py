@@ -108,3 +108,24 @@ def test_without_torch_training_says_how_to_install(tmp_path, tmp_path_factory):
                              str(synthetic_videos(tmp_path_factory)), "--out", str(data),
                              "--crop-size", "64"])
     assert result.returncode == 0, result.stderr
+
+
+def test_data_pack_trains_the_code_stages_without_pixels(tmp_path, tmp_path_factory, capsys):
+    """`train encode --pack` writes codes, mel and audio times; expert and sync then train on
+    the pack alone (no crops in it), which is what scripts/gpu_train.sh carries to a GPU."""
+    data = tmp_path / "data"
+    shutil.copytree(tiny_dataset(tmp_path_factory), data)
+    runs = tiny_runs(tmp_path_factory)
+    pack = tmp_path / "pack"
+    assert main(["train", "encode", "--data", str(data), "--vqgan", str(runs / "vqgan"),
+                 "--pack", str(pack), "--json-progress"]) == 0
+    done = _json_lines(capsys.readouterr().out)[-1]
+    assert done["pack"]["bytes"]["codes"] > 0 and done["pack"]["bytes"]["mel"] > 0
+    assert not (pack / "crops").exists() and (pack / "vqgan" / "best.safetensors").is_file()
+    meta = json.loads((pack / "pack.json").read_text())
+    assert meta["fingerprint"] == done["fingerprint"] and meta["clips"] == 2
+    for stage, extra in (("expert", []), ("sync", ["--expert", str(tmp_path / "expert")])):
+        assert main(["train", stage, "--data", str(pack), "--run", str(tmp_path / stage),
+                     "--vqgan", str(pack / "vqgan"), "--steps", "3", "--threads", "1",
+                     *extra]) == 0
+        assert "encoding" not in capsys.readouterr().err  # nothing had to be encoded again

@@ -116,4 +116,12 @@ def run_encode(args, display, progress, cancel: CancelToken) -> dict:
     fingerprint = ckpt.module_fingerprint(vqgan)
     folder = encode_dataset(index, vqgan, fingerprint, device=device, batch=args.batch,
                             progress=progress, cancel=cancel, message=display.message)
-    return {"latents": str(folder), "fingerprint": fingerprint, "clips": len(index.clips)}
+    out = {"latents": str(folder), "fingerprint": fingerprint, "clips": len(index.clips)}
+    if getattr(args, "pack", None):
+        from ..data.pack import build_pack
+        sizes = build_pack(Path(args.data), runs["vqgan"], fingerprint, Path(args.pack))
+        out["pack"] = {"folder": str(args.pack), "bytes": sizes}
+        display.message(f"data pack {args.pack}: {sizes['total'] / 2**20:.1f} MiB "
+                        f"(codes {sizes['codes'] / 2**20:.1f}, mel {sizes['mel'] / 2**20:.1f}, "
+                        f"landmarks {sizes['landmarks'] / 2**20:.1f})")
+    return out
