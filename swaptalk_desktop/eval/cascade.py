@@ -50,7 +50,10 @@ from .metrics import cosine, identity_consistency, lmd, ssim
 from .model_eval import REFERENCE_GAP, _even
 
 PATHS = ("unified", "swap_then_sync", "sync_then_swap")
+ROWS = ("original", "round_trip", *PATHS)
+"""The three paths after two reference rows: the input crops, and encode -> decode alone."""
 LABELS = {"original": "original crops (input)",
+          "round_trip": "VQGAN round trip only (encode → decode)",
           "unified": "unified: encode → swap → sync → decode",
           "swap_then_sync": "Swap→Sync cascade through RGB",
           "sync_then_swap": "Sync→Swap cascade through RGB"}
@@ -93,27 +96,46 @@ def make_paths(runners, source_latent: np.ndarray, reference: np.ndarray,
 
 @dataclass
 class PathScores:
-    frames: int = 0
-    lmd: list[float] = field(default_factory=list)
+    """Per-frame values of one row (NaN where the result or the real crop shows no face)."""
+
     ssim: list[float] = field(default_factory=list)
+    lmd: list[float] = field(default_factory=list)
     cos_photo: list[float] = field(default_factory=list)
     cos_original: list[float] = field(default_factory=list)
     consistency: list[float] = field(default_factory=list)  # one per clip
 
     def extend(self, other: PathScores) -> None:
-        self.frames += other.frames
-        for name in ("lmd", "ssim", "cos_photo", "cos_original", "consistency"):
+        for name in ("ssim", "lmd", "cos_photo", "cos_original", "consistency"):
             getattr(self, name).extend(getattr(other, name))
 
-    def summary(self) -> dict:
-        def mean(v: list[float], digits: int = 4) -> float | None:
-            v = [x for x in v if np.isfinite(x)]
-            return round(float(np.mean(v)), digits) if v else None
-        return {"frames": self.frames, "frames_with_landmarks": len(self.lmd),
-                "frames_with_identity": len(self.cos_photo),
-                "lmd": mean(self.lmd), "ssim": mean(self.ssim),
-                "cos_to_photo": mean(self.cos_photo), "cos_to_original": mean(self.cos_original),
-                "consistency": mean(self.consistency, 2)}
+    @property
+    def has_face(self) -> np.ndarray:
+        return np.isfinite(np.asarray(self.lmd, np.float64))
+
+    def summary(self, common: np.ndarray | None = None) -> dict:
+        def mean(v, mask=None, digits: int = 4) -> float | None:
+            v = np.asarray(v, np.float64)
+            v = v[mask] if mask is not None else v
+            v = v[np.isfinite(v)]
+            return round(float(v.mean()), digits) if len(v) else None
+        out = {"frames": len(self.ssim), "frames_with_face": int(self.has_face.sum()),
+               "lmd": mean(self.lmd), "ssim": mean(self.ssim),
+               "cos_to_photo": mean(self.cos_photo),
+               "cos_to_original": mean(self.cos_original),
+               "consistency": mean(self.consistency, digits=2)}
+        if common is not None:
+            out["common"] = {"frames": int(common.sum()), "lmd": mean(self.lmd, common),
+                             "ssim": mean(self.ssim, common),
+                             "cos_to_photo": mean(self.cos_photo, common),
+                             "cos_to_original": mean(self.cos_original, common)}
+        return out
+
+
+def common_frames(scores: dict[str, PathScores]) -> np.ndarray:
+    """Frames where the real crop and every generated row show a face: the paired subset on
+    which the rows' LMD and identity cosines are compared."""
+    rows = [sc.has_face for name, sc in scores.items() if name != "original"]
+    return np.logical_and.reduce(rows) if rows else np.zeros(0, bool)
 
 
 @dataclass
@@ -165,6 +187,7 @@ def _score_clip(paths: dict[str, PathFn], crops: np.ndarray, mel: np.ndarray, la
     names = ("original", *paths)
     scores = {n: PathScores() for n in names}
     embeddings: dict[str, list[np.ndarray]] = {n: [] for n in names}
+    nan = float("nan")
     for s in range(0, len(crops), batch):
         real, windows = crops[s:s + batch], mel[s:s + batch]
         outputs = {"original": real} | {n: run(real, windows) for n, run in paths.items()}
@@ -173,10 +196,11 @@ def _score_clip(paths: dict[str, PathFn], crops: np.ndarray, mel: np.ndarray, la
             origin = embedder.embed(real[i], truth) if truth is not None else None
             for name, out in outputs.items():
                 sc = scores[name]
-                sc.frames += 1
                 sc.ssim.append(ssim(real[i], out[i]))
                 det = truth if name == "original" else _largest(landmarker, out[i])
                 if det is None or truth is None:
+                    for v in (sc.lmd, sc.cos_photo, sc.cos_original):
+                        v.append(nan)
                     continue
                 sc.lmd.append(lmd(det.landmarks[None], truth.landmarks[None]))
                 e = origin if name == "original" else embedder.embed(out[i], det)
@@ -201,7 +225,7 @@ def cascade_compare(runners, landmarker, embedder, data: Path, *, photo: Photo |
         raise InputError(f"the identity photo's crop is {photo.crop.shape[0]} px, the model set "
                          f"takes {runners.crop_size} px")
     source_latent = runners.encode(photo.crop[None])
-    totals = {n: PathScores() for n in ("original", *PATHS)}
+    totals = {n: PathScores() for n in ROWS}
     clips, skipped = [], []
     for rec in index.select(split, kind="video"):
         if clip_ids is not None and rec.id not in clip_ids:
@@ -223,13 +247,15 @@ def cascade_compare(runners, landmarker, embedder, data: Path, *, photo: Photo |
         crops = read_crops(layout.root / rec.crop, a, b)
         times = read_landmarks(layout, rec)["times"][a:b]
         ks = REFERENCE_GAP + _even(len(crops) - REFERENCE_GAP, per_clip)
-        paths = make_paths(runners, source_latent, crops[0])
+        paths = {"round_trip": lambda x, _: runners.decode(runners.encode(x))} | make_paths(
+            runners, source_latent, crops[0])
         windows = mel_windows(mel, times[ks], window=runners.mel_window)
         scores = _score_clip(paths, crops[ks], windows, landmarker, embedder, photo, batch)
         for name, sc in scores.items():
             totals[name].extend(sc)
+        common = common_frames(scores)
         clips.append({"clip": rec.id, "identity": rec.identity,
-                      **{name: sc.summary() for name, sc in scores.items()}})
+                      **{name: sc.summary(common) for name, sc in scores.items()}})
     if clip_ids is not None:
         missing = sorted(set(clip_ids) - {r.id for r in index.select(split, kind="video")})
         if missing:
@@ -237,7 +263,7 @@ def cascade_compare(runners, landmarker, embedder, data: Path, *, photo: Photo |
                              f"{data}")
     return {"split": split, "embedder": embedder_info(embedder), "photo": photo.label,
             "photo_identity": photo.identity, "reference_gap": REFERENCE_GAP, "per_clip": per_clip,
-            "paths": {name: sc.summary() for name, sc in totals.items()},
+            "paths": {name: sc.summary(common_frames(totals)) for name, sc in totals.items()},
             "clips": clips, "skipped": skipped}
 
 
@@ -261,24 +287,27 @@ def _cell(v, fmt: str) -> str:
 
 
 def markdown_table(result: dict, title: str | None = None) -> str:
-    """The comparison as a Markdown table (one row per path, the input crops first)."""
+    """The comparison as a Markdown table: the two reference rows, then the three paths."""
     paths = result["paths"]
-    n_clips = len(result["clips"])
+    n_common = paths["unified"]["common"]["frames"]
     lines = [f"### {title}" if title else "### Unified latent path vs RGB cascades", "",
-             f"{n_clips} held-out clip(s) ({result['split']}), identity photo: "
+             f"{len(result['clips'])} held-out clip(s) ({result['split']}), identity photo: "
              f"{result['photo']}; self-driven audio (each clip's own).", "",
-             "| path | frames | LMD ↓ | SSIM ↑ | ID cos to photo ↑ | ID cos to original face "
-             "| consistency ↑ |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
-    for name in ("original", *PATHS):
-        s = paths[name]
-        lmd_cell = "–" if name == "original" else _cell(s["lmd"], ".3f")
-        ssim_cell = "–" if name == "original" else _cell(s["ssim"], ".3f")
-        lines.append(f"| {LABELS[name]} | {s['frames']} ({s['frames_with_landmarks']} with a "
-                     f"face) | {lmd_cell} | {ssim_cell} | {_cell(s['cos_to_photo'], '.3f')} | "
-                     f"{_cell(s['cos_to_original'], '.3f')} | "
-                     f"{_cell(s['consistency'], '.2f')} |")
-    embedder = result.get("embedder", {}).get("embedder")
-    if embedder:
-        lines += ["", f"Identity embeddings: {embedder}."]
+             "| path | frames | face found | LMD ↓ | SSIM ↑ | ID cos to photo ↑ "
+             "| ID cos to original face | consistency ↑ |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for name in ROWS:
+        s, c = paths[name], paths[name]["common"]
+        original = name == "original"
+        lines.append(
+            f"| {LABELS[name]} | {s['frames']} | {s['frames_with_face']} | "
+            f"{'–' if original else _cell(c['lmd'], '.3f')} | "
+            f"{'–' if original else _cell(s['ssim'], '.3f')} | "
+            f"{_cell(c['cos_to_photo'], '.3f')} | {_cell(c['cos_to_original'], '.3f')} | "
+            f"{_cell(s['consistency'], '.2f')} |")
+    embedder = result.get("embedder", {}).get("embedder", "?")
+    lines += ["", f"LMD and identity cosines on the {n_common} frames where the real crop and "
+              "every generated row show a face (MediaPipe); SSIM on all frames; consistency = "
+              "mean pairwise cosine of a clip's frames x100, averaged over clips. Identity "
+              f"embeddings: {embedder}."]
     return "\n".join(lines) + "\n"
