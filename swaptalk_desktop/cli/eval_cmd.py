@@ -33,7 +33,11 @@ def add_eval_parser(sub) -> None:
                    "dataset)")
     p.add_argument("--cascade-clips", default=None,
                    help="comma-separated held-out clip ids for --cascade (default: all)")
-    p.add_argument("--skip", action="append", default=[], choices=["reconstruction", "sync"])
+    p.add_argument("--listen-clips-per-identity", type=int, default=4,
+                   help="held-out clips per identity for the listening test (sync only, real "
+                   "audio vs silence vs a frozen face)")
+    p.add_argument("--skip", action="append", default=[],
+                   choices=["reconstruction", "sync", "listen"])
     p.add_argument("--json", type=Path, default=Path("eval.json"))
     p.set_defaults(run=run_eval)
 
@@ -60,6 +64,16 @@ def run_eval(args, display) -> int:
         result["sync"] = model_eval.sync_self_driven(runners, ctx.landmarker, args.data,
                                                      clip_ids=clips, frame_range=frames,
                                                      per_clip=args.per_clip)
+    if "listen" not in args.skip:
+        from ..eval import lipsync_eval
+        display.message("does the lip sync listen? held-out identities, audio vs silence vs "
+                        "frozen face...")
+        result["listen"] = lipsync_eval.sync_held_out(
+            runners, ctx.landmarker, args.data, per_clip=args.per_clip,
+            clips_per_identity=args.listen_clips_per_identity,
+            clip_ids=args.sync_clips.split(",") if args.sync_clips else None)
+        listen_md = args.json.with_name(f"{args.json.stem}-listen.md")
+        listen_md.write_text(lipsync_eval.table(result["listen"]) + "\n")
     swaps = []
     embedder = None
     for spec in args.swap:
@@ -108,6 +122,15 @@ def table(result: dict) -> str:
                      f"{sync['lmd_no_audio_baseline']} (VQGAN ceiling "
                      f"{sync['lmd_vqgan_reconstruction']}); SSIM {sync['ssim']} vs baseline "
                      f"{sync['ssim_no_audio_baseline']}")
+    listen = result.get("listen")
+    if listen and listen["clips"]:
+        lines.append(f"listening test ({listen['clips']} held-out clips of "
+                     f"{listen['identities']} identities, {listen['frames_with_landmarks']} "
+                     f"frames): LMD audio {listen['lmd_audio']} vs silence "
+                     f"{listen['lmd_silence']} vs frozen face {listen['lmd_frozen_first']} "
+                     f"(reference {listen['lmd_frozen_reference']}); face SSIM "
+                     f"{listen['ssim']}; {listen['clips_passing']}/{listen['clips']} clips at "
+                     f"<= {listen['pass_ratio']} of every baseline")
     for s in result.get("swap", []):
         if s.get("frames"):
             lines.append(f"swap {s['clip']} <- {s['photo']} ({s['frames']} frames, "
