@@ -90,6 +90,9 @@ def _training_options(p: argparse.ArgumentParser, stage: str) -> None:
     if stage == "vqgan":
         p.add_argument("--gan", action=argparse.BooleanOptionalAction, default=None,
                        help="patch-GAN loss (default: on for base, off otherwise)")
+        p.add_argument("--low-res-weight", type=float, default=0.0,
+                       help="chance of a low-resolution photo being drawn, relative to a "
+                       "full-resolution frame (default 0: they are not reconstruction targets)")
     _common_output(p)
 
 
@@ -98,7 +101,7 @@ def add_train_parser(sub) -> None:
     tsub = p.add_subparsers(dest="train_command", metavar="STEP", required=True)
 
     q = tsub.add_parser("prepare", help="a folder of talking-head videos -> a training dataset")
-    q.add_argument("--videos", type=Path, action="append", required=True,
+    q.add_argument("--videos", type=Path, action="append", default=[],
                    help="folder of videos (searched recursively) or one video; repeatable")
     q.add_argument("--out", type=Path, required=True, help="dataset folder (created/resumed)")
     q.add_argument("--crop-size", type=int, default=256)
@@ -114,6 +117,19 @@ def add_train_parser(sub) -> None:
                    "stem, e.g. '^(.*)_[0-9]+$' for HDTF's WDA_Name_000")
     q.add_argument("--stills", type=Path, action="append", default=[],
                    help="folder of portrait photos added as single-frame items")
+    q.add_argument("--images", action="append", default=[], metavar="[NAME=]DIR",
+                   help="photo collection: identity NAME:<sub-folder> (LFW layout) or "
+                   "NAME:<file stem> for photos lying directly in DIR (UTKFace layout); "
+                   "NAME defaults to the folder's name; repeatable")
+    q.add_argument("--max-images-per-identity", type=int,
+                   help="--images: at most N photos of one identity (chosen by name hash)")
+    q.add_argument("--max-images", type=int,
+                   help="--images: at most N photos from each folder (whole identities, "
+                   "chosen by name hash)")
+    q.add_argument("--low-res-eye-px", type=float, default=60.0,
+                   help="a face with its eye centres fewer source pixels apart is low "
+                   "resolution: a photo like that is identity/swap material, not a VQGAN "
+                   "target")
     q.add_argument("--min-face-fraction", type=float, default=0.5,
                    help="skip a clip whose face is found in fewer of its frames")
     q.add_argument("--max-seconds", type=float, help="use only the first S seconds of each clip")
@@ -197,10 +213,16 @@ def run_prepare(args, display) -> int:
                           holdout_identities=tuple(args.holdout_identities or ()),
                           holdout_fraction=args.holdout_fraction,
                           min_face_fraction=args.min_face_fraction, max_seconds=args.max_seconds,
-                          crf=args.crf, workers=max(1, args.workers))
+                          crf=args.crf, workers=max(1, args.workers),
+                          low_res_eye_px=args.low_res_eye_px,
+                          max_images_per_identity=args.max_images_per_identity,
+                          max_images=args.max_images)
+    if not (args.videos or args.stills or args.images):
+        from ..core.errors import InputError
+        raise InputError("nothing to prepare: give --videos, --stills or --images folders")
     with _cancel_on_ctrl_c(display) as cancel:
         report = prepare_dataset(args.videos, args.out, stills=args.stills,
-                                 identity_map=args.identity_map,
+                                 images=args.images, identity_map=args.identity_map,
                                  identity_regex=args.identity_regex, options=opts,
                                  progress=_progress(display, args.json_progress),
                                  cancel=cancel, message=display.message)
@@ -213,11 +235,15 @@ def run_prepare(args, display) -> int:
                "holdout_identities": index.holdout_identities,
                "prepared": len(report.prepared), "reused": len(report.reused),
                "skipped": [{"id": i, "reason": r} for i, r in report.skipped],
-               "frames_per_s": round(report.frames_per_s, 2), "size_mb": round(size_mb, 1)}
+               "frames_per_s": round(report.frames_per_s, 2), "size_mb": round(size_mb, 1),
+               "splits": index.split_summary(),
+               "low_res": sum(c.low_res for c in index.clips)}
+    held = index.holdout_identities
+    shown = ", ".join(held[:12]) + (f" and {len(held) - 12} more" if len(held) > 12 else "")
     display.done(payload, f"dataset {args.out}: {len(index.clips)} clips, {frames} frames, "
                  f"{size_mb:.1f} MB, "
                  f"{len(index.identities)} identities (held out: "
-                 f"{', '.join(index.holdout_identities) or 'none'}); this run prepared "
+                 f"{shown or 'none'}); this run prepared "
                  f"{len(report.prepared)}, reused {len(report.reused)}, skipped "
                  f"{len(report.skipped)} ({report.frames_per_s:.1f} frames/s)")
     return 0

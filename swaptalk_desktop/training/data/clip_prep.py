@@ -17,6 +17,7 @@ from ...core.cancel import NEVER, CancelToken
 from ...core.errors import InputError
 from ...engine.adapt_plan import merge_ranges, usable_mask
 from ...faces import (
+    FaceDetection,
     FaceLandmarker,
     TargetSpec,
     alignment_matrix,
@@ -27,7 +28,15 @@ from ...faces import (
 )
 from ...media import VideoInfo, VideoReader, load_audio, log_mel, probe_video, to_mono_16k
 from .crops_io import DEFAULT_CRF, DEFAULT_PRESET, CropVideoWriter
-from .layout import ClipRecord, DatasetLayout, save_npy_atomic, save_npz_atomic
+from .layout import (
+    LOW_RES_EYE_PX,
+    ClipRecord,
+    DatasetLayout,
+    classify_resolution,
+    measure_face,
+    save_npy_atomic,
+    save_npz_atomic,
+)
 from .sources import Source
 
 SILENT_MEL = -3.5
@@ -49,6 +58,9 @@ class PrepareOptions:
     exclude: tuple[tuple[int, int], ...] = ()
     """Source frame ranges [start, stop) to leave out (adaptation: the edit ranges being
     replaced), with the frames whose sound window reaches into them."""
+    low_res_eye_px: float = LOW_RES_EYE_PX
+    max_images_per_identity: int | None = None   # --images only
+    max_images: int | None = None                # --images only, per folder
 
 
 FrameProgress = Callable[[int, int], None]
@@ -61,7 +73,8 @@ def new_record(src: Source, opts: PrepareOptions) -> ClipRecord:
                       source_mtime_ns=st.st_mtime_ns, crop_size=opts.crop_size,
                       max_seconds=opts.max_seconds if src.kind == "video" else None,
                       exclude=[list(r) for r in merge_ranges(opts.exclude, 1 << 62)]
-                      if src.kind == "video" else [])
+                      if src.kind == "video" else [],
+                      origin=src.origin)
 
 
 def is_current(rec: ClipRecord | None, src: Source, opts: PrepareOptions) -> bool:
@@ -96,6 +109,7 @@ def prepare_video(src: Source, layout: DatasetLayout, opts: PrepareOptions,
     n = frames_to_use(info, opts.max_seconds)
     rec.fps = float(info.fps)
     rec.source_frames = n
+    rec.image_size = [int(info.width), int(info.height)]
     with VideoReader(info) as reader:
         track = track_faces(enumerate(reader.read(0, n)), landmarker, TargetSpec("largest"),
                             progress=progress, cancel=cancel, total=n)
@@ -131,6 +145,8 @@ def prepare_video(src: Source, layout: DatasetLayout, opts: PrepareOptions,
             writer.abort()
             raise
     rec.frames = len(kept)
+    rec.eye_px, rec.face_px = measure_face(lms, mats)
+    classify_resolution(rec, opts.low_res_eye_px)
     rec.crop = layout.crops(rec.id).relative_to(layout.root).as_posix()
     rec.duration_s = round(float(info.frame_times[n - 1]) + 1 / max(rec.fps, 1e-6), 4)
     times = np.array([info.audio_time(int(i)) for i in kept], np.float64)
@@ -160,6 +176,9 @@ def prepare_still(src: Source, layout: DatasetLayout, opts: PrepareOptions,
         return _skip(layout, rec, str(err))
     faces = landmarker.detect(rgb)
     rec.source_frames = 1
+    rec.image_size = [int(rgb.shape[1]), int(rgb.shape[0])]
+    if not faces:
+        faces = _detect_padded(rgb, landmarker)
     if not faces:
         return _skip(layout, rec, "no face found in the photo")
     face = max(faces, key=lambda f: f.area)
@@ -175,10 +194,24 @@ def prepare_still(src: Source, layout: DatasetLayout, opts: PrepareOptions,
                     times=np.zeros(1), source_index=np.zeros(1, np.int32),
                     matrices=m[None].astype(np.float32), present=np.ones(1, bool))
     rec.frames, rec.present_fraction = 1, 1.0
+    rec.eye_px, rec.face_px = measure_face(lms, m[None])
+    classify_resolution(rec, opts.low_res_eye_px)
     rec.crop = path.relative_to(layout.root).as_posix()
     rec.landmarks = layout.landmarks(rec.id).relative_to(layout.root).as_posix()
     layout.write_record(rec)
     return rec
+
+
+STILL_PAD = 0.25
+"""A photo whose face fills it (UTKFace's tight crops) is missed by the face detectors; the
+second try pads it by this fraction of its size on every side (edges repeated)."""
+
+
+def _detect_padded(rgb: np.ndarray, landmarker: FaceLandmarker) -> list[FaceDetection]:
+    pad = int(round(STILL_PAD * max(rgb.shape[:2])))
+    padded = cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    return [FaceDetection(bbox=f.bbox - pad, landmarks=f.landmarks - pad, score=f.score)
+            for f in landmarker.detect(padded)]
 
 
 def _skip(layout: DatasetLayout, rec: ClipRecord, reason: str) -> ClipRecord:

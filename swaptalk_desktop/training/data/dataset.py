@@ -7,6 +7,10 @@ split fits (the usual case for a few hours of 256^2 crops on a training machine)
 decoded once. When it does not, training visits the clips in groups: for ``steps_per_group``
 steps batches come only from one group of clips that fits in half the budget, so each clip is
 decoded about once per visit rather than once per sample.
+
+Low-resolution photos (``use == "identity"``, see ``layout.classify_resolution``) are not
+reconstruction targets by default: ``low_res_weight`` 0 leaves them out, a weight in (0, 1]
+keeps them at that fraction of a full-resolution frame's chance of being drawn.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import cv2
 import numpy as np
 
 from .crops_io import read_crops
-from .layout import ClipRecord, DatasetIndex, DatasetLayout
+from .layout import USE_ALL, ClipRecord, DatasetIndex, DatasetLayout
 
 DEFAULT_CACHE_BYTES = 4 << 30
 
@@ -79,12 +83,15 @@ class ClipSchedule:
     """Which clips a step may draw from, and weighted draws of (clip, frame) in a range."""
 
     def __init__(self, clips: list[ClipRecord], ranges: list[tuple[int, int]], seed: int,
-                 frame_bytes: int, budget_bytes: int, steps_per_group: int = 500) -> None:
+                 frame_bytes: int, budget_bytes: int, steps_per_group: int = 500,
+                 item_weights: list[float] | None = None) -> None:
         if not clips:
             raise ValueError("no clips to sample from")
         self.clips, self.ranges, self.seed = clips, ranges, seed
         self.lengths = np.array([b - a for a, b in ranges], np.float64)
-        self.weights = self.lengths / self.lengths.sum()
+        mass = self.lengths if item_weights is None else \
+            self.lengths * np.asarray(item_weights, np.float64)
+        self.weights = mass / mass.sum()
         total = float(sum(c.frames for c in clips)) * frame_bytes
         self.grouped = total > budget_bytes
         self.steps_per_group = steps_per_group
@@ -111,19 +118,28 @@ class CropBatches:
 
     def __init__(self, index: DatasetIndex, split: str, seed: int, *,
                  store: FrameStore | None = None, flip: bool = False,
-                 budget_bytes: int = DEFAULT_CACHE_BYTES, include_stills: bool = True) -> None:
+                 budget_bytes: int = DEFAULT_CACHE_BYTES, include_stills: bool = True,
+                 low_res_weight: float = 0.0) -> None:
+        if not 0 <= low_res_weight <= 1:
+            raise ValueError("low_res_weight must be in [0, 1]")
         self.layout = DatasetLayout(index.root)
-        clips = [c for c in index.select(split)
-                 if include_stills or c.kind != "still"]
+        candidates = [c for c in index.select(split)
+                      if include_stills or c.kind != "still"]
+        clips = [c for c in candidates if c.use == USE_ALL or low_res_weight > 0]
+        self.left_out = len(candidates) - len(clips)
         if not clips:
-            raise ValueError(f"the dataset has no {split} frames")
+            why = (f" ({self.left_out} low-resolution photos are not reconstruction targets;"
+                   f" give them a weight above 0 to use them)") if self.left_out else ""
+            raise ValueError(f"the dataset has no {split} frames{why}")
         train = split == "train"
         self.clips = clips
         self.ranges = [tuple(c.train_range if train else c.val_range) for c in clips]
         self.store = store or FrameStore(self.layout, budget_bytes)
         s = index.crop_size
         self.crop_size = s
-        self.schedule = ClipSchedule(clips, self.ranges, seed, s * s * 3, self.store.budget)
+        weights = [1.0 if c.use == USE_ALL else low_res_weight for c in clips]
+        self.schedule = ClipSchedule(clips, self.ranges, seed, s * s * 3, self.store.budget,
+                                     item_weights=weights)
         self.seed, self.flip = seed, flip
 
     @property

@@ -64,10 +64,16 @@ class VQGANRecipe(Recipe):
 
     def prepare(self) -> None:
         s = self.ctx.settings
+        # low-resolution photos are identity material, not reconstruction targets (weight 0)
+        low_res = float(self.ctx.options.get("low_res_weight", 0.0))
         self.train_data = CropBatches(self.index, "train", s.seed, flip=True,
-                                      budget_bytes=s.cache_bytes)
+                                      budget_bytes=s.cache_bytes, low_res_weight=low_res)
+        if self.train_data.left_out:
+            self.ctx.message(f"{self.train_data.left_out} low-resolution photos are left out "
+                             "of the VQGAN's training items (--low-res-weight to use them)")
         try:
-            self.val_data = CropBatches(self.index, "val", s.seed, store=self.train_data.store)
+            self.val_data = CropBatches(self.index, "val", s.seed, store=self.train_data.store,
+                                        low_res_weight=low_res)
         except ValueError:
             self.val_data = None
         self.identity, meta = load_identity_network(self.ctx, required=False)

@@ -75,6 +75,8 @@ def run_stage(stage: str, args, display, progress, cancel: CancelToken) -> dict:
         options["identity_teacher"] = args.identity_teacher
     if getattr(args, "init", None):
         options["init"] = str(args.init)
+    if getattr(args, "low_res_weight", None):
+        options["low_res_weight"] = float(args.low_res_weight)
     try:
         ctx = StageContext(config=cfg, settings=settings, dist=info, data=Path(args.data),
                            runs=runs, message=display.message if info.main else _quiet,
