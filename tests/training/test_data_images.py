@@ -417,7 +417,24 @@ def test_real_lfw_and_utkface_photos(shared_data, tmp_path):
     # UTKFace's tight 200 px crops hold faces large enough to reconstruct
     assert all(c.image_size == [200, 200] and not c.low_res for c in utk_items)
     assert all(c.split == "val" for c in lfw_items if c.identity == held)
-    assert index.select("val_unseen") and all(c.identity == held
-                                              for c in index.select("val_unseen"))
+    # the list names an LFW person, so LFW's hold-out is the list's; UTKFace keeps its own
+    unseen = {c.identity for c in index.select("val_unseen")}
+    assert held in unseen
+    assert unseen - {held} == set(choose_holdout(sorted({c.identity for c in utk_items}), None,
+                                                 0.1))
     crop = cv2.imread(str(tmp_path / "data" / lfw_items[0].crop))
     assert crop.shape == (128, 128, 3) and crop.std() > 20
+
+
+def test_an_explicit_holdout_leaves_photo_folders_their_own():
+    """Naming held-out clip people does not leave the photo folders without held-out people:
+    a folder the list names nobody from keeps its hash-based choice."""
+    clips = [f"speaker{i}" for i in range(10)]
+    lfw = [f"lfw:Person_{i}" for i in range(200)]
+    groups = {**{c: "clips" for c in clips}, **{p: "lfw" for p in lfw}}
+    held = set(choose_holdout(clips + lfw, ["speaker3"], 0.1, groups))
+    assert {h for h in held if h in clips} == {"speaker3"}
+    assert held - {"speaker3"} == set(choose_holdout(lfw, None, 0.1))
+    # naming someone from the folder hands that folder to the list as well
+    assert set(choose_holdout(clips + lfw, ["speaker3", "lfw:Person_7"], 0.1, groups)) == \
+        {"speaker3", "lfw:Person_7"}

@@ -53,12 +53,20 @@ def choose_holdout(identities: list[str], explicit: list[str] | None,
     later never moves someone who was trained on into validation (or back). With ``groups``
     (identity -> group) it is made in every group on its own.
     """
-    if not explicit and groups is not None:
+    if groups is not None:
         members: dict[str, list[str]] = {}
         for ident in identities:
             members.setdefault(groups.get(ident, CLIPS_GROUP), []).append(ident)
-        return sorted(h for group in sorted(members)
-                      for h in choose_holdout(sorted(members[group]), None, fraction))
+        if not explicit:
+            return sorted(h for group in sorted(members)
+                          for h in choose_holdout(sorted(members[group]), None, fraction))
+        # an explicit list decides the groups it names people of; a photo folder it does not
+        # mention still gets its own hash-based hold-out, so held-out people always include
+        # photo identities
+        named = {groups.get(i, CLIPS_GROUP) for i in explicit}
+        auto = [h for group in sorted(members) if group not in named
+                for h in choose_holdout(sorted(members[group]), None, fraction)]
+        return sorted(set(choose_holdout(identities, explicit, fraction)) | set(auto))
     if explicit:
         unknown = sorted(set(explicit) - set(identities))
         if unknown:
