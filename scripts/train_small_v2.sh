@@ -39,7 +39,7 @@ for step in "${steps[@]}"; do
         --steps 2500 --validate-every 500 --checkpoint-every 250 --threads "$THREADS" ;;
     swap)
       st train swap --data "$DATA" --run "$RUNS/swap" --vqgan "$RUNS/vqgan" \
-        --identity-teacher ../shared/weights/mobilefacenet_128d.onnx --steps 1500 \
+        --identity-teacher ../shared/weights/mobilefacenet_128d.onnx --steps 1500 --batch 4 \
         --validate-every 500 --checkpoint-every 250 --threads "$THREADS" ;;
     *) echo "unknown step $step" >&2; exit 2 ;;
   esac

@@ -69,6 +69,12 @@ class ExpertRecipe(Recipe):
             self.val = WindowBatches(val_clips, frames, window, ctx.settings.seed + 1)
         except ValueError:
             self.val = self.train
+        # the number that matters: people the expert never heard or saw
+        try:
+            self.val_unseen = WindowBatches(load_clips(self.index, cache, "val_unseen", True),
+                                            frames, window, ctx.settings.seed + 2)
+        except ValueError:
+            self.val_unseen = None
 
     def meta(self) -> dict:
         return {"data": str(self.index.root), **self.inputs}
@@ -89,9 +95,8 @@ class ExpertRecipe(Recipe):
         predicted = ((video * audio).sum(1) > 0).float()
         return loss, {"accuracy": (predicted == batch["label"]).float().mean().item()}
 
-    @torch.no_grad()
-    def validate(self, step: int) -> dict[str, float]:
-        pairs = self.val.expert_pairs(self.ctx.settings.val_samples)
+    def _scores(self, windows: WindowBatches) -> dict[str, float]:
+        pairs = windows.expert_pairs(self.ctx.settings.val_samples)
         pos = self.to_device(pairs["pos"])
         neg = self.to_device(pairs["neg"])
         s_pos = self.expert.score(pos["lower"], pos["mel"])
@@ -100,3 +105,12 @@ class ExpertRecipe(Recipe):
         return {"accuracy": correct.mean().item(),
                 "pair_accuracy": (s_pos > s_neg).float().mean().item(),
                 "score_in_sync": s_pos.mean().item(), "score_shifted": s_neg.mean().item()}
+
+    @torch.no_grad()
+    def validate(self, step: int) -> dict[str, float]:
+        out = self._scores(self.val)
+        if self.val_unseen is not None:
+            unseen = self._scores(self.val_unseen)
+            out["accuracy_unseen"] = unseen["accuracy"]
+            out["pair_accuracy_unseen"] = unseen["pair_accuracy"]
+        return out
