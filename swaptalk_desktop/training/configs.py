@@ -98,6 +98,9 @@ class SyncConfig:
     # logits start from "keep the reference's lower codes", so on a face it never saw the module
     # only has to learn what the audio changes (off for sets made before it existed)
     reference_prior: bool = False
+    # predict the lower latent as the reference's plus a regressed change (nearest code at the
+    # output) instead of classifying codes; off for sets made before it existed
+    residual: bool = False
 
 
 @dataclass(frozen=True)
@@ -152,7 +155,7 @@ def model_config(name: str) -> ModelConfig:
                         disc_channels=8, disc_layers=2),
             IdentityConfig(input_size=32, width=8, stages=3, embed_dim=128),
             dict(dim=32, depth=1, heads=2, mlp_ratio=2.0),
-            dict(width=16, depth=1, heads=2, reference_prior=True),
+            dict(width=16, depth=1, heads=2, residual=True),
             dict(width=16, embed_dim=32))
     if name == "small":
         return _assemble(
@@ -162,7 +165,7 @@ def model_config(name: str) -> ModelConfig:
                         dead_code_threshold=200, stem_patch=4),
             IdentityConfig(input_size=112, width=24, stages=4, embed_dim=128),
             dict(dim=128, depth=4, heads=4, mlp_ratio=2.0),
-            dict(width=96, depth=1, heads=4, reference_prior=True),
+            dict(width=96, depth=1, heads=4, residual=True),
             dict(width=64, embed_dim=128))
     if name == "base":
         return _assemble(
@@ -174,7 +177,7 @@ def model_config(name: str) -> ModelConfig:
             IdentityConfig(input_size=128, width=64, stages=4, blocks_per_stage=2,
                            embed_dim=128),
             dict(dim=512, depth=8, heads=8, mlp_ratio=4.0),
-            dict(width=256, depth=2, heads=8, reference_prior=True),
+            dict(width=256, depth=2, heads=8, residual=True),
             dict(width=256, embed_dim=512))
     raise ValueError(f"unknown model size '{name}'; choose one of {', '.join(CONFIG_NAMES)}")
 

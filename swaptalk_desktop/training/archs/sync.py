@@ -27,6 +27,10 @@ from .blocks import (
     latent_to_tokens,
 )
 
+RESIDUAL_TEMPERATURE = 0.1
+"""Residual mode's logits are -|z - e_k|^2 / this: the argmax is the nearest code (what the
+exported graph gathers), and the softmax is sharp enough to stand for it in the expert's loss."""
+
 
 class MelEncoder(nn.Module):
     """mel [B, 1, 80, T] -> audio tokens [B, T, dim]: 1-D convs over time, 80 bins as channels."""
@@ -78,7 +82,15 @@ class SyncModule(nn.Module):
         self.dec_audio = CrossAttention2d(w, w, cfg.heads)
         self.norm_out = group_norm(w)
         self.head = nn.Conv2d(w, lower_codebook_size, 1)
-        if cfg.reference_prior:
+        if cfg.residual:
+            # the lower latent as the reference's plus a change; zero at the start, so an
+            # untrained module reproduces the reference's mouth and learns only what the sound
+            # changes, with a dense regression signal instead of a 512-way guess per position
+            self.delta_head = nn.Conv2d(w, latent_dim, 1)
+            nn.init.zeros_(self.delta_head.weight)
+            nn.init.zeros_(self.delta_head.bias)
+            self.register_buffer("prior_codebook", torch.zeros(lower_codebook_size, latent_dim))
+        elif cfg.reference_prior:
             # log-scale of the prior, per unit of squared code distance. 0.1: on the small
             # VQGAN's lower book (median squared distance between codes ~36, to the nearest
             # ~1.5) the reference's code leads a typical other by ~3.6 nats, a prior the head
@@ -90,7 +102,7 @@ class SyncModule(nn.Module):
 
     @torch.no_grad()
     def set_codebook(self, codebook: Tensor) -> None:
-        if self.cfg.reference_prior:
+        if self.cfg.reference_prior or self.cfg.residual:
             self.prior_codebook.copy_(codebook.detach().to(self.prior_codebook))
 
     def features(self, upper: Tensor, reference: Tensor, mel: Tensor) -> Tensor:
@@ -119,6 +131,12 @@ class SyncModule(nn.Module):
         negative squared distance of each lower code to the reference's latent at the same
         position (scaled by a learned factor), so the argmax is the reference's own code
         wherever the features say nothing."""
+        if self.cfg.residual:
+            z = self.continuous(features, reference)
+            book = self.prior_codebook.float()
+            dist = ((z * z).sum(dim=1, keepdim=True) - 2.0 * torch.einsum("bchw,kc->bkhw", z, book)
+                    + (book * book).sum(dim=1)[None, :, None, None])
+            return -dist / RESIDUAL_TEMPERATURE
         logits = self.head(features)
         if not self.cfg.reference_prior:
             return logits
@@ -128,6 +146,11 @@ class SyncModule(nn.Module):
         dot = torch.einsum("bchw,kc->bkhw", ref, book)
         prior = 2.0 * dot - (book * book).sum(dim=1)[None, :, None, None]
         return logits + torch.exp(self.prior_log_scale) * prior.to(logits.dtype)
+
+    def continuous(self, features: Tensor, reference: Tensor) -> Tensor:
+        """Residual mode: the predicted lower latent [B, C, h/2, w] before quantisation."""
+        ref = reference[:, :, self.cfg.grid // 2:].float()
+        return ref + self.delta_head(features).float()
 
     def forward(self, upper: Tensor, reference: Tensor, mel: Tensor) -> Tensor:
         return self.logits(self.features(upper, reference, mel), reference)

@@ -9,6 +9,7 @@ plus the expert's sync loss on the soft (differentiable) lower latents, switched
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from .. import losses
@@ -20,6 +21,10 @@ from .common import codes_tensor, dataset_for, latent_cache, load_frozen
 from .expert import LatentLookup
 
 SYNC_WEIGHT = 0.1
+LATENT_WEIGHT = 1.0
+RESIDUAL_CODE_WEIGHT = 0.05
+"""Residual mode: latent regression first; a little code loss pulls the prediction toward a
+code rather than between codes (the output is quantised to the nearest one)."""
 
 
 class SyncRecipe(Recipe):
@@ -92,12 +97,26 @@ class SyncRecipe(Recipe):
         b, f = batch["upper"].shape[:2]
         return self.expert(lower.reshape(b, f, *lower.shape[1:]), batch["expert_mel"])
 
+    def _continuous(self, batch: dict) -> tuple[Tensor, Tensor]:
+        b, f = batch["upper"].shape[:2]
+        ref = batch["reference"][:, None].expand(b, f, *batch["reference"].shape[1:]).flatten(0, 1)
+        features = self.sync.features(batch["upper"].flatten(0, 1), ref,
+                                      batch["mel"].flatten(0, 1))
+        return self.sync.continuous(features, ref), self.sync.logits(features, ref)
+
     def loss(self, phase: str, batch: dict, step: int, micro: int) -> tuple[Tensor, dict]:
-        logits = self.predict(batch)
         target = batch["target"].flatten(0, 1)
-        total = losses.code_loss(logits, target)
-        logged = {"code": total.item(),
-                  "code_accuracy": losses.code_accuracy(logits, target).item()}
+        if self.sync.cfg.residual:
+            z, logits = self._continuous(batch)
+            code = losses.code_loss(logits, target)
+            latent = F.mse_loss(z, self.lookup.lower(target))
+            total = LATENT_WEIGHT * latent + RESIDUAL_CODE_WEIGHT * code
+            logged = {"latent": latent.item(), "code": code.item()}
+        else:
+            logits = self.predict(batch)
+            total = losses.code_loss(logits, target)
+            logged = {"code": total.item()}
+        logged["code_accuracy"] = losses.code_accuracy(logits, target).item()
         if self.expert is not None and step >= self.sync_start and self.sync_weight > 0:
             soft, _ = self.sync.latents_from_logits(logits, self.vqgan.quant_lower.codebook)
             video, audio = self._expert_score(soft, batch)
@@ -113,6 +132,13 @@ class SyncRecipe(Recipe):
         target = batch["target"].flatten(0, 1)
         out = {"code_accuracy": losses.code_accuracy(logits, target).item(),
                "code_loss": losses.code_loss(logits, target).item()}
+        if self.sync.cfg.residual:
+            z, _ = self._continuous(batch)
+            out["latent_mse"] = F.mse_loss(z, self.lookup.lower(target)).item()
+            silent = dict(batch, mel=torch.full_like(batch["mel"], -4.0))
+            z_silent, _ = self._continuous(silent)
+            # how far the sound moves the mouth: ~0 for a module that ignores the audio
+            out["latent_mse_silence"] = F.mse_loss(z_silent, self.lookup.lower(target)).item()
         if self.expert is not None:
             _, hard = self.sync.latents_from_logits(logits, self.vqgan.quant_lower.codebook)
             video, audio = self._expert_score(hard, batch)
