@@ -99,8 +99,11 @@ class SyncConfig:
     # only has to learn what the audio changes (off for sets made before it existed)
     reference_prior: bool = False
     # predict the lower latent as the reference's plus a regressed change (nearest code at the
-    # output) instead of classifying codes; off for sets made before it existed
+    # output) instead of classifying codes. Experimental, off in every preset: on the shared
+    # speakers it did not use the audio either (docs/training.md, "What the 2026-12-03 runs
+    # showed")
     residual: bool = False
+    audio_rank: int = 32  # residual mode: rank of the closed-form audio path
 
 
 @dataclass(frozen=True)
@@ -155,7 +158,7 @@ def model_config(name: str) -> ModelConfig:
                         disc_channels=8, disc_layers=2),
             IdentityConfig(input_size=32, width=8, stages=3, embed_dim=128),
             dict(dim=32, depth=1, heads=2, mlp_ratio=2.0),
-            dict(width=16, depth=1, heads=2, residual=True),
+            dict(width=16, depth=1, heads=2, reference_prior=True),
             dict(width=16, embed_dim=32))
     if name == "small":
         return _assemble(
@@ -165,7 +168,7 @@ def model_config(name: str) -> ModelConfig:
                         dead_code_threshold=200, stem_patch=4),
             IdentityConfig(input_size=112, width=24, stages=4, embed_dim=128),
             dict(dim=128, depth=4, heads=4, mlp_ratio=2.0),
-            dict(width=96, depth=1, heads=4, residual=True),
+            dict(width=96, depth=1, heads=4, reference_prior=True),
             dict(width=64, embed_dim=128))
     if name == "base":
         return _assemble(
@@ -177,7 +180,7 @@ def model_config(name: str) -> ModelConfig:
             IdentityConfig(input_size=128, width=64, stages=4, blocks_per_stage=2,
                            embed_dim=128),
             dict(dim=512, depth=8, heads=8, mlp_ratio=4.0),
-            dict(width=256, depth=2, heads=8, residual=True),
+            dict(width=256, depth=2, heads=8, reference_prior=True),
             dict(width=256, embed_dim=512))
     raise ValueError(f"unknown model size '{name}'; choose one of {', '.join(CONFIG_NAMES)}")
 

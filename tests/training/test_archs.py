@@ -125,8 +125,6 @@ def test_sync_output_depends_on_audio_and_reference(tiny, modules):
     mel = torch.rand(2, 1, 80, tiny.mel_window) * 8 - 4
     with torch.no_grad():
         sync.set_codebook(vq.quant_lower.codebook)
-        # the residual head starts at zero (the reference's mouth); as if trained a little
-        torch.nn.init.normal_(sync.delta_head.weight, std=0.5)
         base = sync(z[:, :, :h // 2], z, mel)
         assert not torch.allclose(base, sync(z[:, :, :h // 2], z, -mel))
         assert not torch.allclose(base, sync(z[:, :, :h // 2], latents(vq, 2, seed=5), mel))
@@ -208,12 +206,32 @@ def test_identity_encoder_resizes_any_crop(tiny):
     assert a.shape == b.shape == (2, 128)
 
 
+def test_sync_reference_prior_keeps_the_reference_codes(tiny, modules):
+    """With the prior on and a head that says nothing, the predicted lower codes are the
+    reference's own: a face the module never saw starts from its own mouth."""
+    import copy
+
+    vq = modules["vqgan"]
+    sync = copy.deepcopy(modules["sync"])
+    assert tiny.sync.reference_prior
+    h = tiny.vqgan.grid
+    z = latents(vq, 3, seed=9)
+    reference = vq.quantize(z)
+    mel = torch.rand(3, 1, 80, tiny.mel_window) * 8 - 4
+    with torch.no_grad():
+        sync.head.weight.zero_()
+        sync.head.bias.zero_()
+        sync.set_codebook(vq.quant_lower.codebook)
+        codes = sync(z[:, :, :h // 2], reference.latent, mel).argmax(dim=1)
+    assert torch.equal(codes, reference.codes[:, h // 2:])
+
+
 def test_untrained_residual_sync_keeps_the_reference_codes(tiny, modules):
-    """An untrained residual sync module gives back the reference's own lower codes: a face it
-    never saw starts from its own mouth, not a memorised one, and training only adds what the
-    sound changes."""
-    vq, sync = modules["vqgan"], modules["sync"]
-    assert tiny.sync.residual
+    """The experimental residual mode: untrained, it gives back the reference's own lower codes,
+    and its closed-form audio path moves them only once fitted."""
+    vq = modules["vqgan"]
+    cfg = dataclasses.replace(tiny.sync, residual=True, reference_prior=False, audio_rank=4)
+    sync = SyncModule(cfg, tiny.vqgan.embed_dim, tiny.vqgan.codebook_size)
     h = tiny.vqgan.grid
     z = latents(vq, 3, seed=9)
     reference = vq.quantize(z)
@@ -221,4 +239,7 @@ def test_untrained_residual_sync_keeps_the_reference_codes(tiny, modules):
     with torch.no_grad():
         sync.set_codebook(vq.quant_lower.codebook)
         codes = sync(z[:, :, :h // 2], reference.latent, mel).argmax(dim=1)
-    assert torch.equal(codes, reference.codes[:, h // 2:])
+        assert torch.equal(codes, reference.codes[:, h // 2:])
+        sync.audio_mean.normal_(std=3.0)
+        assert not torch.equal(sync(z[:, :, :h // 2], reference.latent, mel).argmax(dim=1),
+                               codes)

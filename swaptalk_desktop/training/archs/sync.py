@@ -90,6 +90,15 @@ class SyncModule(nn.Module):
             nn.init.zeros_(self.delta_head.weight)
             nn.init.zeros_(self.delta_head.bias)
             self.register_buffer("prior_codebook", torch.zeros(lower_codebook_size, latent_dim))
+            # a low-rank linear map from the mel window straight to a lower-latent change, fitted
+            # in closed form (``training.sync_audio_fit``) before any gradient step: it sees no
+            # face at all, so what it learns about the sound holds for every identity
+            half = (g // 2) * g * latent_dim
+            rank = cfg.audio_rank
+            # fitted, not trained: buffers, saved with the weights and exported with the graph
+            self.register_buffer("audio_coef", torch.zeros(rank, MEL_BINS * cfg.mel_window + 1))
+            self.register_buffer("audio_basis", torch.zeros(half, rank))
+            self.register_buffer("audio_mean", torch.zeros(half))
         elif cfg.reference_prior:
             # log-scale of the prior, per unit of squared code distance. 0.1: on the small
             # VQGAN's lower book (median squared distance between codes ~36, to the nearest
@@ -126,13 +135,21 @@ class SyncModule(nn.Module):
         x = self.dec_audio(x, audio)
         return F.silu(self.norm_out(x[:, :, self.cfg.grid // 2:]))
 
-    def logits(self, features: Tensor, reference: Tensor) -> Tensor:
+    def audio_delta(self, mel: Tensor) -> Tensor:
+        """The closed-form audio path: mel [B, 1, 80, T] -> latent change [B, C, h/2, w]."""
+        x = (mel.flatten(1).float() + 4.0) * 0.125  # log-mel [-4, 4] -> [0, 1]
+        x = torch.cat([x, torch.ones_like(x[:, :1])], dim=1)
+        delta = self.audio_mean + (x @ self.audio_coef.t()) @ self.audio_basis.t()
+        g = self.cfg.grid
+        return delta.view(-1, self.latent_dim, g // 2, g)
+
+    def logits(self, features: Tensor, reference: Tensor, mel: Tensor | None = None) -> Tensor:
         """Code logits [B, K, h/2, w] from ``features``; with the reference prior, plus the
         negative squared distance of each lower code to the reference's latent at the same
         position (scaled by a learned factor), so the argmax is the reference's own code
         wherever the features say nothing."""
         if self.cfg.residual:
-            z = self.continuous(features, reference)
+            z = self.continuous(features, reference, mel)
             book = self.prior_codebook.float()
             dist = ((z * z).sum(dim=1, keepdim=True) - 2.0 * torch.einsum("bchw,kc->bkhw", z, book)
                     + (book * book).sum(dim=1)[None, :, None, None])
@@ -147,13 +164,14 @@ class SyncModule(nn.Module):
         prior = 2.0 * dot - (book * book).sum(dim=1)[None, :, None, None]
         return logits + torch.exp(self.prior_log_scale) * prior.to(logits.dtype)
 
-    def continuous(self, features: Tensor, reference: Tensor) -> Tensor:
+    def continuous(self, features: Tensor, reference: Tensor, mel: Tensor | None) -> Tensor:
         """Residual mode: the predicted lower latent [B, C, h/2, w] before quantisation."""
         ref = reference[:, :, self.cfg.grid // 2:].float()
-        return ref + self.delta_head(features).float()
+        z = ref + self.delta_head(features).float()
+        return z if mel is None else z + self.audio_delta(mel)
 
     def forward(self, upper: Tensor, reference: Tensor, mel: Tensor) -> Tensor:
-        return self.logits(self.features(upper, reference, mel), reference)
+        return self.logits(self.features(upper, reference, mel), reference, mel)
 
     @staticmethod
     def latents_from_logits(logits: Tensor, codebook: Tensor, temperature: float = 1.0

@@ -123,7 +123,7 @@ class SyncGraph(nn.Module):
     def forward(self, upper: Tensor, reference: Tensor, mel: Tensor) -> Tensor:
         d = self.dtype
         features = self.sync.features(upper.to(d), reference.to(d), mel.to(d))
-        logits = self.head_module.logits(features.float(), reference.float())
+        logits = self.head_module.logits(features.float(), reference.float(), mel.float())
         if not self.quantize:
             return logits
         return F.embedding(logits.argmax(dim=1), self.codebook).permute(0, 3, 1, 2)
