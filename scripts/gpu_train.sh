@@ -33,7 +33,7 @@ runs=${GPU_RUNS:-/tmp/gpu-runs}
 [ $smoke = 1 ] && runs=runs/gpu-smoke
 mkdir -p "$out" "$runs"
 if [ $smoke = 1 ]; then
-  py=.venv/bin/python; dev=cpu; budget=(60 60 60); steps=(40 20 10)
+  py=.venv/bin/python; dev=cpu; budget=(400 400 400); steps=(20 10 4)
 else
   python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .gpu/whl/*.whl
   export PYTHONPATH=/tmp/site:$PWD
