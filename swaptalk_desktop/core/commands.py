@@ -253,6 +253,33 @@ class SetMarks(Command):
         return True
 
 
+class SetClipModelSet(Command):
+    """Make a clip's edits use a model set (one adapted to its actor), or None for the
+    project's set again."""
+
+    def __init__(self, clip_id: str, model_set: str | None):
+        self.clip_id, self.model_set = clip_id, model_set
+        self.old: str | None = None
+        self.text = f"Use model set {model_set}" if model_set else "Use the project's model set"
+
+    def validate(self, project: Project) -> None:
+        project.clip(self.clip_id)
+        if self.model_set is not None and (not isinstance(self.model_set, str) or
+                                           not self.model_set):
+            raise InputError(f"{self.model_set!r} is not a model set id")
+
+    def redo(self, project: Project) -> None:
+        self.validate(project)
+        clip = project.clips[self.clip_id]
+        self.old = clip.model_set
+        clip.model_set = self.model_set
+        what = f"model set {self.model_set}" if self.model_set else "the project's model set"
+        self.text = f"Use {what} for {project.clip_name(self.clip_id)}"
+
+    def undo(self, project: Project) -> None:
+        project.clips[self.clip_id].model_set = self.old
+
+
 class AddMedia(Command):
     def __init__(self, item: MediaItem):
         self.item = replace(item, summary=dict(item.summary))

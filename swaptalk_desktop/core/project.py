@@ -124,6 +124,8 @@ class ClipState:
     mark_in: int | None = None
     mark_out: int | None = None
     playhead: int = 0
+    model_set: str | None = None
+    """A model set for this clip's edits (e.g. one adapted to its actor); None: the project's."""
 
     def find(self, edit_id: str) -> RangeEdit | None:
         return next((e for e in self.edits if e.id == edit_id), None)
@@ -279,5 +281,8 @@ class Project:
                 raise InputError(f"clip {self.clip_name(clip_id)} has two edits with one id")
             if not isinstance(clip.playhead, int) or clip.playhead < 0:
                 raise InputError(f"playhead {clip.playhead!r} is not a frame number")
+            if clip.model_set is not None and (not isinstance(clip.model_set, str) or
+                                               not clip.model_set):
+                raise InputError(f"model set {clip.model_set!r} is not a model set id")
             clip.sort()
             clip.edits = [self.checked_edit(clip_id, e, ignore=e.id) for e in clip.edits]

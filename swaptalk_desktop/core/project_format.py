@@ -30,7 +30,8 @@ FORMAT_ID = "swaptalk-desktop-project"
 
 # MIGRATIONS[v] upgrades a file dict of schema v to schema v + 1 (pure dict -> dict). Schema 1
 # is the first released format, so the table is empty; a change to the format bumps
-# SCHEMA_VERSION and adds the step from the previous version here.
+# SCHEMA_VERSION and adds the step from the previous version here. Optional fields that older
+# readers ignore and whose absence means the old behaviour (a clip's "model_set") need no bump.
 MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
 
 
@@ -76,8 +77,11 @@ def project_to_dict(project: Project, base_dir: Path | None) -> dict:
                   "audio_id": e.audio_id, "audio_offset": e.audio_offset, "swap": e.swap,
                   "sync": e.sync, "feather": e.feather, "strength": e.strength,
                   "color_match": e.color_match, "label": e.label} for e in clip.edits]
-        clips.append({"media_id": clip.media_id, "mark_in": clip.mark_in,
-                      "mark_out": clip.mark_out, "playhead": clip.playhead, "edits": edits})
+        entry = {"media_id": clip.media_id, "mark_in": clip.mark_in,
+                 "mark_out": clip.mark_out, "playhead": clip.playhead, "edits": edits}
+        if clip.model_set is not None:  # optional: files without it read as before
+            entry["model_set"] = clip.model_set
+        clips.append(entry)
     return {"format": FORMAT_ID, "schema_version": SCHEMA_VERSION, "media": media,
             "clips": clips, "current_clip": project.current_clip,
             "settings": dict(project.settings), "pending_jobs": list(project.pending_jobs)}
@@ -161,7 +165,8 @@ def project_from_dict(data: Any, base_dir: Path | None, name: str) -> Project:
             where = f"clip {i + 1}"
             clip = ClipState(media_id=str(entry["media_id"]), mark_in=entry.get("mark_in"),
                              mark_out=entry.get("mark_out"), playhead=entry.get("playhead", 0),
-                             edits=[_edit(e) for e in entry.get("edits", [])])
+                             edits=[_edit(e) for e in entry.get("edits", [])],
+                             model_set=entry.get("model_set"))
             if clip.media_id in project.clips:
                 raise ValueError(f"clip {clip.media_id} appears twice")
             project.clips[clip.media_id] = clip

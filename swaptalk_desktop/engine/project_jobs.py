@@ -13,11 +13,19 @@ def _present(item: MediaItem, role: str) -> MediaItem:
     return item
 
 
-def run_options(project: Project) -> RunOptions:
+def model_set_for(project: Project, clip_id: str | None) -> str | None:
+    """The set a clip's edits use: the clip's own (adapted to its actor) or the project's."""
+    clip = project.clips.get(clip_id) if clip_id else None
+    if clip is not None and clip.model_set:
+        return clip.model_set
+    return project.settings.get("model_set") or None
+
+
+def run_options(project: Project, clip_id: str | None = None) -> RunOptions:
     settings = project.settings
     extra = {k: int(settings[k]) for k in ("batch_size", "chunk_frames") if settings.get(k)}
     return RunOptions(provider=settings.get("provider") or "auto",
-                      model_set=settings.get("model_set") or None, **extra)
+                      model_set=model_set_for(project, clip_id), **extra)
 
 
 def job_for_edit(project: Project, clip_id: str, edit_id: str) -> RangeJob:
@@ -37,7 +45,8 @@ def job_for_edit(project: Project, clip_id: str, edit_id: str) -> RangeJob:
                           color_match=edit.color_match)
     return RangeJob(video=video.path, start=edit.start, stop=edit.stop,
                     face=face.path if face else None, audio=audio.path if audio else None,
-                    audio_offset=edit.audio_offset, edit=options, run=run_options(project))
+                    audio_offset=edit.audio_offset, edit=options,
+                    run=run_options(project, clip_id))
 
 
 def jobs_for_clip(project: Project, clip_id: str) -> list[RangeJob]:
