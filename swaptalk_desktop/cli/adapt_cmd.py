@@ -75,12 +75,15 @@ def add_adapt_parser(sub) -> None:
 @contextlib.contextmanager
 def _stop_on_signals(display) -> Iterator[CancelToken]:
     """Ctrl-C (SIGINT) and SIGTERM (the editor's Cancel, a parent that died) stop after the
-    current step; a second signal stops at once."""
+    current step; a second Ctrl-C stops at once. SIGTERM never does: the editor's host may send
+    one on cancel and the kernel another when the host dies, and the checkpoint must be saved."""
     cancel = CancelToken()
 
     def on_signal(signum, frame):
         if cancel.cancelled:
-            raise KeyboardInterrupt
+            if signum == signal.SIGINT:
+                raise KeyboardInterrupt
+            return
         cancel.cancel()
         display.message("stopping after the current step; the checkpoint is kept and the "
                         "same command resumes from it")
@@ -148,7 +151,7 @@ def estimate_payload(args) -> tuple[dict, str]:
     exclude = [parse_range(t, info.nominal_fps, info.frame_times) for t in args.exclude]
     footage = plan_footage(info.frame_times, info.duration_s, float(info.fps), exclude,
                            args.minutes)
-    plan = estimate(config, footage, args.steps)
+    plan = estimate(config, footage, args.steps, info.width * info.height / 1e6)
     payload = {"video": str(clip), "base_set": base_id, "config": config,
                "frames": footage.frame_count, "usable_frames": footage.usable,
                "usable_s": round(footage.usable_s, 2), "cutoff": footage.cutoff,
@@ -169,9 +172,9 @@ def estimate_payload(args) -> tuple[dict, str]:
         lines.append(f"  {PHASE_TEXT[phase]:<34} {clock(plan.seconds[phase]):>12}   "
                      f"{plan.detail[phase]}")
     per_minute = plan.per_footage_minute_s(float(info.fps))
-    fixed = plan.seconds["decoder"] + plan.seconds["sync"] + plan.seconds["export"]
-    lines.append(f"each minute of footage costs {clock(per_minute)} (preparing and encoding); "
-                 f"the fine-tunes take {clock(fixed)} whatever the length")
+    fixed = plan.total_s - per_minute * footage.usable_s / 60
+    lines.append(f"each minute of footage costs {clock(per_minute)} (preparing, reading and "
+                 f"encoding it); the rest, {clock(fixed)}, is the same whatever the length")
     payload["per_footage_minute_s"] = round(per_minute, 1)
     return payload, "\n".join(lines)
 

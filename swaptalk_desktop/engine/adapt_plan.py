@@ -35,23 +35,32 @@ them; engine must not import training, so the name is repeated here)."""
 class AdaptCost:
     """Measured speeds of one configuration's adaptation on one machine."""
 
-    prepare_fps: float          # source frames tracked, aligned and stored per second
-    decoder_steps_per_s: float  # decoder fine-tune (batch 8)
+    prepare_s_per_frame: float  # tracking, aligning, storing one source frame...
+    prepare_s_per_mpx: float    # ...plus decoding it: per megapixel of the source frame
+    decoder_steps_per_s: float  # decoder fine-tune (batch 8), steady
+    crop_load_fps: float        # its first steps also read every stored crop once (cached)
     encode_fps: float           # prepared crops encoded to latents per second
     sync_steps_per_s: float     # sync fine-tune (batch 16 windows of 5 frames)
     fixed_s: float              # start-up, base weights, ONNX export + parity, install
 
 
 COSTS: dict[str, AdaptCost] = {
-    # `scripts/measure_adapt.sh` on the 2-core Xeon of MODEL_CARD.md (torch 2.13 CPU,
-    # 2 threads, niced beside other work), 512x512 25 fps talking-head footage; see
-    # docs/training.md "How long adaptation takes".
-    "small": AdaptCost(prepare_fps=14.0, decoder_steps_per_s=1.3, encode_fps=40.0,
-                       sync_steps_per_s=1.2, fixed_s=60.0),
-    "tiny": AdaptCost(prepare_fps=30.0, decoder_steps_per_s=25.0, encode_fps=400.0,
-                      sync_steps_per_s=25.0, fixed_s=20.0),
+    # scripts/measure_adapt.py on the project's 2-core Xeon (2 vCPU, torch 2.13 CPU,
+    # --threads 2, nothing else running): hdtf_tedlieu_60s (256x256 H.264, 30 s, 120 steps)
+    # gave 30.9 prepared frames/s, 3.2 / 0.61 steps/s, 123 encoded frames/s, 22 s fixed;
+    # latentsync_demo3 (1080x1920 HEVC, 600 frames) 14.5 prepared frames/s. The two sizes
+    # give the per-frame and per-megapixel preparation costs. docs/training.md has the table.
+    "small": AdaptCost(prepare_s_per_frame=0.0311, prepare_s_per_mpx=0.0183,
+                       decoder_steps_per_s=3.2, crop_load_fps=1000.0, encode_fps=120.0,
+                       sync_steps_per_s=0.61, fixed_s=22.0),
+    # the synthetic 192x192 test clip (75 frames, 200 steps, --threads 1)
+    "tiny": AdaptCost(prepare_s_per_frame=0.0192, prepare_s_per_mpx=0.0183,
+                      decoder_steps_per_s=35.0, crop_load_fps=1000.0, encode_fps=900.0,
+                      sync_steps_per_s=27.0, fixed_s=12.0),
 }
-MEASURED_ON = "a 2-core CPU"
+MEASURED_ON = "an idle 2-core CPU"
+TYPICAL_MPX = 0.26
+"""Source frame size assumed when it is not known (512x512)."""
 
 PHASES = ("prepare", "decoder", "encode", "sync", "export")
 PHASE_TEXT = {"prepare": "preparing the footage", "decoder": "fine-tuning the decoder",
@@ -199,36 +208,49 @@ class Estimate:
     def total_s(self) -> float:
         return float(sum(self.seconds.values()))
 
+    megapixels: float = TYPICAL_MPX
+
     def per_footage_minute_s(self, fps: float) -> float:
-        """Seconds each minute of footage adds (preparing and encoding it)."""
+        """Seconds each minute of footage adds (preparing it, reading its crops, encoding
+        them)."""
         cost = COSTS[self.config]
-        return 60 * fps / cost.prepare_fps + 60 * fps / cost.encode_fps
+        return 60 * fps * (_prepare_s(cost, self.megapixels) + 1 / cost.crop_load_fps +
+                           1 / cost.encode_fps)
 
     def to_json(self) -> dict:
         return {"config": self.config, "total_s": round(self.total_s, 1),
+                "megapixels": round(self.megapixels, 3),
                 "phases": {k: round(v, 1) for k, v in self.seconds.items()},
                 "measured_on": MEASURED_ON}
 
 
-def estimate(config: str, footage: Footage, steps: int | None) -> Estimate | None:
-    """Expected CPU time of an adaptation, from the measured table; None for a configuration
-    that was never measured."""
+def _prepare_s(cost: AdaptCost, megapixels: float) -> float:
+    return cost.prepare_s_per_frame + cost.prepare_s_per_mpx * megapixels
+
+
+def estimate(config: str, footage: Footage, steps: int | None,
+             megapixels: float = TYPICAL_MPX) -> Estimate | None:
+    """Expected CPU time of an adaptation, from the measured table (``megapixels``: of a
+    source frame); None for a configuration that was never measured."""
     cost = COSTS.get(config)
     if cost is None:
         return None
     steps = steps or DEFAULT_STEPS.get(config, 1500)
     frames = footage.usable
-    seconds = {"prepare": footage.cutoff / cost.prepare_fps,
-               "decoder": steps / cost.decoder_steps_per_s,
+    per_frame = _prepare_s(cost, megapixels)
+    seconds = {"prepare": footage.cutoff * per_frame,
+               "decoder": steps / cost.decoder_steps_per_s + frames / cost.crop_load_fps,
                "encode": frames / cost.encode_fps,
                "sync": steps / cost.sync_steps_per_s,
                "export": cost.fixed_s}
-    detail = {"prepare": f"{footage.cutoff} frames at {cost.prepare_fps:g} frames/s",
-              "decoder": f"{steps} steps at {cost.decoder_steps_per_s:g} steps/s",
+    detail = {"prepare": f"{footage.cutoff} frames at {1 / per_frame:.1f} frames/s "
+                         f"({megapixels:.2f} Mpx each)",
+              "decoder": f"{steps} steps at {cost.decoder_steps_per_s:g} steps/s, reading "
+                         f"{frames} crops at {cost.crop_load_fps:g}/s",
               "encode": f"{frames} frames at {cost.encode_fps:g} frames/s",
               "sync": f"{steps} steps at {cost.sync_steps_per_s:g} steps/s",
               "export": "start-up, export, parity check"}
-    return Estimate(config, seconds, detail)
+    return Estimate(config, seconds, detail, megapixels)
 
 
 def clock(seconds: float | None) -> str:
@@ -268,6 +290,7 @@ class AdaptProgress:
         self.clock = clock_fn or time.monotonic
         self.done_phases: set[str] = set()
         self._start: tuple[float, float] | None = None
+        self._planned = 0.0
 
     def __call__(self, ev: ProgressEvent) -> None:
         phase = STAGE_PHASE.get(ev.stage, "prepare")
@@ -275,6 +298,9 @@ class AdaptProgress:
             self.done_phases.add(earlier)
         part = min(1.0, ev.done / ev.total) if ev.total > 0 else 0.0
         planned = sum(self.weights[p] for p in self.done_phases) + self.weights[phase] * part
+        # never backwards (a stage's own counter may restart, e.g. the dataset after a clip)
+        planned = max(planned, self._planned)
+        self._planned = planned
         fraction = min(1.0, planned / self.total)
         now = self.clock()
         if self._start is None:

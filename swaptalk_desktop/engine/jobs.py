@@ -31,9 +31,9 @@ from .render import export_clip
 
 log = logging.getLogger(__name__)
 
-JobKind = Literal["process", "export"]
+JobKind = Literal["process", "export", "adapt"]
 JobState = Literal["queued", "running", "done", "failed", "cancelled"]
-KINDS = ("process", "export")
+KINDS = ("process", "export", "adapt")
 Runner = Callable[[dict, EngineContext, ProgressCallback, CancelToken], Any]
 
 
@@ -49,13 +49,18 @@ class JobRecord:
     total: int = 0
     fps: float = 0.0
     eta_s: float | None = None
+    fraction: float | None = None
+    """Of the whole job when its stages differ in size (adaptation); else done / total."""
+    job_eta_s: float | None = None
+    """Seconds left of the whole job when it reports them (adaptation)."""
     error: str | None = None
     """The one-line message of a failed job."""
     payload: dict = field(default_factory=dict)
     message: str = ""
     """Extra words of the latest progress event ("edit 2 of 3")."""
     result: Any = None
-    """list[ProcessResult] of a process job, the RenderResult of an export, once done."""
+    """list[ProcessResult] of a process job, the RenderResult of an export, the adapted set
+    (``set_id``, ...) of an adaptation, once done."""
 
     @property
     def finished(self) -> bool:
@@ -73,6 +78,9 @@ def run_payload(payload: dict, ctx: EngineContext, progress: ProgressCallback,
             sink = progress if len(jobs) == 1 else _labelled(progress, k, len(jobs))
             results.append(process_range(job, ctx=ctx, progress=sink, cancel=cancel))
         return results
+    if kind == "adapt":  # training runs in its own process (it needs torch)
+        from .adapt_job import run_adapt_job
+        return run_adapt_job(payload, progress, cancel)
     if kind == "export":
         return export_clip(Path(payload["video"]), jobs, Path(payload["output"]), ctx=ctx,
                            encode=EncodeSettings(**(payload.get("encode") or {})),
@@ -254,7 +262,8 @@ class JobQueue:
 
             def progress(ev: ProgressEvent, job_id: str = job_id) -> None:
                 self._notify(self._update(job_id, stage=ev.stage, done=ev.done, total=ev.total,
-                                          fps=ev.fps, eta_s=ev.eta_s, message=ev.message))
+                                          fps=ev.fps, eta_s=ev.eta_s, message=ev.message,
+                                          fraction=ev.fraction, job_eta_s=ev.job_eta_s))
 
             outcome: dict = {}
             try:

@@ -210,7 +210,8 @@ def _adapt_in(work: Path, args, display, progress, cancel: CancelToken, clip: Pa
                 "range(s) left out" if footage.excluded else "")
     display.message(f"adapting '{base_id}' ({cfg.name}) to {clip.name}: {footage.usable} "
                     f"frames ({footage.usable_s:.1f} s){left_out}; work folder {work}")
-    overall = AdaptProgress(estimate(cfg.name, footage, steps), progress)
+    overall = AdaptProgress(estimate(cfg.name, footage, steps, info.width * info.height / 1e6),
+                            progress)
 
     # 1. the actor's clip as a one-clip dataset, without the excluded ranges
     opts = PrepareOptions(crop_size=cfg.vqgan.crop_size, val_fraction=0.1, holdout_fraction=0,

@@ -55,6 +55,7 @@ class Inspector(QWidget):
     addRequested = Signal()
     processRequested = Signal(str)
     removeRequested = Signal(str)
+    adaptRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -78,8 +79,13 @@ class Inspector(QWidget):
         self.add_button = QPushButton("Add Edit")
         self.add_button.setObjectName("primary")
         self.add_button.clicked.connect(self.addRequested)
+        self.adapt_empty = QPushButton("Adapt to This Actor…")
+        self.adapt_empty.setToolTip("Fine-tune the model set on this clip's actor, outside the "
+                                    "edit ranges")
+        self.adapt_empty.clicked.connect(self.adaptRequested)
         layout.addWidget(self.empty_text)
         layout.addWidget(self.add_button)
+        layout.addWidget(self.adapt_empty)
         layout.addStretch(1)
         return page
 
@@ -157,6 +163,17 @@ class Inspector(QWidget):
         form2.addRow("", self.color_match)
         layout.addWidget(look)
 
+        models = QHBoxLayout()
+        self.models = QLabel()
+        self.models.setObjectName("hint")
+        self.models.setWordWrap(True)
+        self.adapt_button = QPushButton("Adapt to This Actor…")
+        self.adapt_button.setToolTip("Fine-tune the model set on this clip's actor, outside "
+                                     "the edit ranges; the clip's edits then use it")
+        self.adapt_button.clicked.connect(self.adaptRequested)
+        models.addWidget(self.models, 1)
+        models.addWidget(self.adapt_button)
+        layout.addLayout(models)
         self.status = QLabel()
         self.status.setObjectName("hint")
         layout.addWidget(self.status)
@@ -177,6 +194,7 @@ class Inspector(QWidget):
         self.edit_id = None
         self.stack.setCurrentIndex(0)
         self.add_button.setEnabled(has_clip)
+        self.adapt_empty.setVisible(has_clip)
         if has_clip:
             self.empty_text.setText(
                 "No edit selected.\n\nMark a range with I and O (or use the playhead) and add "
@@ -186,7 +204,7 @@ class Inspector(QWidget):
                                     "media bin to open it in the timeline.")
 
     def show_edit(self, project: Project, clip_id: str, edit: RangeEdit, fps: Fraction,
-                  status: str = "") -> None:
+                  status: str = "", models: str = "") -> None:
         self._updating = True
         try:
             self.edit_id, self.fps = edit.id, fps
@@ -220,6 +238,7 @@ class Inspector(QWidget):
             self.note.setText(" ".join(notes))
             self.note.setVisible(bool(notes))
             self.status.setText(status)
+            self.models.setText(f"Model set: {models}" if models else "")
         finally:
             self._updating = False
 

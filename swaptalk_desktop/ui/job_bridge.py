@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 
 def _event(d: dict) -> ProgressEvent:
     return ProgressEvent(d.get("stage", ""), int(d.get("done", 0)), int(d.get("total", 0)),
-                         float(d.get("fps") or 0.0), d.get("eta_s"), d.get("message", ""))
+                         float(d.get("fps") or 0.0), d.get("eta_s"), d.get("message", ""),
+                         fraction=d.get("fraction"), job_eta_s=d.get("job_eta_s"))
 
 
 class JobBridge(QObject):
@@ -71,6 +72,10 @@ class JobBridge(QObject):
         record = self.queue.submit("export", f"Export {request.output.name}", payload)
         self._jobs_of[record.id] = list(jobs)
         return record
+
+    def submit_adapt(self, payload: dict, title: str) -> JobRecord:
+        """An adaptation (engine/adapt_job.py); its payload names the clip it is for."""
+        return self.queue.submit("adapt", title, payload)
 
     def resubmit(self, payload: dict) -> JobRecord:
         """A job saved with the project (crash recovery); a process job reuses its chunks."""

@@ -1,5 +1,6 @@
-"""The job panel: one card per processing or export job with progress, speed, ETA and buttons
-to cancel, retry or clear it. A failed job shows its one-line error; the queue goes on."""
+"""The job panel: one card per processing, export or adaptation job with progress, speed, ETA
+and buttons to cancel, retry or clear it. A failed job shows its one-line error; the queue goes
+on."""
 
 from __future__ import annotations
 
@@ -21,7 +22,10 @@ from . import style
 STATE_TEXT = {"queued": "Queued", "running": "Running", "done": "Done", "failed": "Failed",
               "cancelled": "Cancelled"}
 STAGE_TEXT = {"prepare": "checking inputs", "track": "tracking faces",
-              "render": "rendering faces", "write": "writing MP4"}
+              "render": "rendering faces", "write": "writing MP4",
+              "dataset": "preparing the footage", "train vqgan": "fine-tuning the decoder",
+              "encode": "encoding the frames", "train sync": "fine-tuning the lip sync",
+              "export": "installing the adapted set"}
 STATE_COLOR = {"failed": style.ERROR, "done": style.OK, "cancelled": style.MUTED,
                "running": style.ACCENT, "queued": style.MUTED}
 
@@ -41,17 +45,30 @@ def status_line(r) -> str:
         return f"Failed: {r.error or 'unknown error'}"
     parts = [STATE_TEXT.get(r.state, r.state)]
     if r.state == "running":
+        training = r.stage.startswith("train ")
         if r.stage:
-            parts[0] += f": {STAGE_TEXT.get(r.stage, r.stage)}"
-        if r.message:
+            # an adaptation's footage is prepared under the clip's name as the stage
+            text = STAGE_TEXT.get(r.stage, "preparing the footage" if r.kind == "adapt"
+                                  else r.stage)
+            parts[0] += f": {text}"
+        if r.message and r.message not in parts[0]:
             parts.append(r.message)
-        if r.total:
-            parts.append(f"{r.done}/{r.total}")
+        if r.total and r.stage != "export":
+            parts.append(f"{r.done}/{r.total}" + (" steps" if training else ""))
         if r.fps:
-            parts.append(f"{r.fps:.1f} fps")
-        if r.eta_s is not None:
-            parts.append(f"{format_eta(r.eta_s)} left")
+            parts.append(f"{r.fps:.1f} {'steps/s' if training else 'fps'}")
+        eta = r.job_eta_s if r.job_eta_s is not None else r.eta_s
+        if eta is not None:
+            parts.append(f"{format_eta(eta)} left")
     return " · ".join(parts)
+
+
+def fraction_of(r) -> float:
+    if r.state == "done":
+        return 1.0
+    if r.fraction is not None:
+        return r.fraction
+    return r.done / r.total if r.total else 0.0
 
 
 class JobCard(QFrame):
@@ -92,8 +109,7 @@ class JobCard(QFrame):
         self.status.setText(status_line(r))
         self.status.setToolTip(r.error or "")
         self.status.setStyleSheet(f"color: {STATE_COLOR.get(r.state, style.TEXT)};")
-        fraction = (r.done / r.total) if r.total else (1.0 if r.state == "done" else 0.0)
-        self.bar.setValue(int(round(1000 * min(1.0, max(0.0, fraction)))))
+        self.bar.setValue(int(round(1000 * min(1.0, max(0.0, fraction_of(r))))))
         active = r.state in ("queued", "running")
         self.cancel.setVisible(active)
         self.retry.setVisible(r.state in ("failed", "cancelled"))
@@ -110,7 +126,8 @@ class JobsPanel(QWidget):
         self.list = QListWidget()
         self.list.setSpacing(3)
         self.list.setSelectionMode(QListWidget.SelectionMode.NoSelection)
-        self.hint = QLabel("No jobs. Process Range (Ctrl+R) and Export (Ctrl+E) queue here.")
+        self.hint = QLabel("No jobs. Process Range (Ctrl+R), Export (Ctrl+E) and Adapt to This "
+                           "Actor queue here.")
         self.hint.setObjectName("hint")
         self.hint.setWordWrap(True)
         layout = QVBoxLayout(self)

@@ -30,6 +30,7 @@ from .project_controller import ProjectController
 from .tasks import TaskRunner
 from .timeline import TimelineWidget
 from .viewer import Viewer
+from .window_adapt import AdaptMixin
 from .window_edit import EditMixin
 from .window_files import FileMixin
 from .window_jobs import JobsMixin
@@ -37,7 +38,7 @@ from .window_jobs import JobsMixin
 log = logging.getLogger(__name__)
 
 
-class MainWindow(FileMixin, EditMixin, JobsMixin, QMainWindow):
+class MainWindow(FileMixin, EditMixin, JobsMixin, AdaptMixin, QMainWindow):
     def __init__(self, prefs: Preferences | None = None, *, models_dirs: list[Path] = (),
                  session_lock: bool = True):
         super().__init__()
@@ -159,6 +160,7 @@ class MainWindow(FileMixin, EditMixin, JobsMixin, QMainWindow):
         self.inspector.addRequested.connect(self.add_edit)
         self.inspector.processRequested.connect(lambda e: self.process_edits([e]))
         self.inspector.removeRequested.connect(self.remove_edit)
+        self.inspector.adaptRequested.connect(self.adapt_dialog)
 
         t = self.timeline
         t.playheadDragged.connect(self.seek)
@@ -208,7 +210,10 @@ class MainWindow(FileMixin, EditMixin, JobsMixin, QMainWindow):
         self.show_error(message)
 
     def _update_provider_label(self) -> None:
-        models = f" · models: {self.model_set_used}" if self.model_set_used else ""
+        clip = self.controller.project.clips.get(self.clip_id) if self.clip_id else None
+        used = clip.model_set if clip is not None and clip.model_set else self.model_set_used
+        mark = " (this clip)" if clip is not None and clip.model_set else ""
+        models = f" · models: {used}{mark}" if used else ""
         self.provider_label.setText(f"Inference: {self.provider_used}{models}")
 
     # --- status line ------------------------------------------------------------------------

@@ -119,6 +119,7 @@ class JobsMixin:
             self.refresh_inspector()
 
     def refresh_inspector(self) -> None:
+        self._update_provider_label()
         clip = self._clip()
         if clip is None or self.info is None:
             self.inspector.show_none(False)
@@ -142,7 +143,7 @@ class JobsMixin:
         else:
             status = "not processed yet (the viewer computes single frames on demand)"
         self.inspector.show_edit(self.controller.project, self.clip_id, edit,
-                                 self.info.nominal_fps, status)
+                                 self.info.nominal_fps, status, self.models_text())
 
     def playback_processor(self) -> CachedFrames | None:
         """Processed playback from the cache, for edits whose cache state is known (their
@@ -253,6 +254,8 @@ class JobsMixin:
         self.controller.set_pending_jobs(self.jobs.unfinished_payloads())
         if record.state == "failed":
             self.show_error(f"{record.title}: {record.error}")
+        elif record.state == "done" and record.kind == "adapt":
+            self.adapt_finished(record)
         elif record.state == "done":
             self._note_provider(record.result)
             output = record.payload.get("output") if record.kind == "export" else None
