@@ -24,6 +24,8 @@ from ..media.mel import SILENCE_DB_VALUE
 from ..training.data.crops_io import read_crops
 from ..training.data.layout import DatasetLayout, load_index, read_landmarks, read_mel
 from .metrics import lmd, ssim
+from .model_eval import _even
+from .model_eval import _landmarks as _marks
 
 PASS_RATIO = 0.75
 """The acceptance line: LMD with the real audio at most this share of each baseline's."""
@@ -61,15 +63,6 @@ class ClipSync:
 
 def _round(x) -> float:
     return round(float(x), 4)
-
-
-def _marks(landmarker, crop: np.ndarray) -> np.ndarray | None:
-    found = landmarker.detect(crop)
-    return max(found, key=lambda d: d.area).landmarks if found else None
-
-
-def _even(n: int, k: int) -> np.ndarray:
-    return np.unique(np.linspace(0, n - 1, min(n, k)).round().astype(int))
 
 
 def _paste(real: np.ndarray, generated: np.ndarray, landmarks: np.ndarray,
