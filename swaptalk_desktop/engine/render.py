@@ -23,6 +23,7 @@ import numpy as np
 from ..core.atomic import write_text_atomic
 from ..core.cancel import NEVER, CancelToken
 from ..core.errors import InputError
+from ..core.output_lock import output_lock
 from ..media import (
     AudioClip,
     EncodeSettings,
@@ -128,6 +129,19 @@ def export_clip(video: Path | str, jobs: list[RangeJob], output: Path | str, *,
                              f"{Path(job.video).name}, not {video.name}; export each clip "
                              "on its own")
     check_output(video, output, overwrite)
+    # One writer per output: a second render of the same file is refused here, at once, and
+    # creating the lock file proves the folder takes new files before any long work.
+    with output_lock(output):
+        check_output(video, output, overwrite)  # another render may have finished it meanwhile
+        return _export_locked(video, jobs, output, ctx=ctx, encode=encode, progress=progress,
+                              cancel=cancel, audio_mode=audio_mode, info=info, span=span,
+                              t_begin=t_begin)
+
+
+def _export_locked(video: Path, jobs: list[RangeJob], output: Path, *, ctx: EngineContext,
+                   encode: EncodeSettings | None, progress: ProgressCallback | None,
+                   cancel: CancelToken, audio_mode: AudioMode, info: VideoInfo | None,
+                   span: tuple[int, int] | None, t_begin: float) -> RenderResult:
     info = info if info is not None and info.path == video else probe_video(video)
     if span is not None:
         if not 0 <= span[0] < span[1] <= info.frame_count:
@@ -161,7 +175,7 @@ def export_clip(video: Path | str, jobs: list[RangeJob], output: Path | str, *,
         track = ensure_track(p, tracks, ctx, sink, cancel)
         clock["track"] += time.monotonic() - t
         t = time.monotonic()
-        r, n = ensure_chunks(p, track, chunks, sink, cancel)
+        r, n = ensure_chunks(p, track, chunks, sink, cancel, ctx)
         clock["render"] += time.monotonic() - t
         reused, rendered = reused + r, rendered + n
         missing += int((~track.present).sum())

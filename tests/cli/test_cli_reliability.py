@@ -1,0 +1,148 @@
+"""Issue 9, reliability: one writer per output, writability before any work, probe of non-media,
+the silent-track warning."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from render_helpers import decode_all, save_png
+
+from swaptalk_desktop.cli import main
+from swaptalk_desktop.core.output_lock import OutputBusyError, lock_path, output_lock
+
+
+def render_args(clip, audio, models, out, *extra):
+    return ["render", "--video", str(clip), "--start", "0", "--end", "40", "--audio", str(audio),
+            "-o", str(out), "--models-dir", str(models), "--chunk-frames", "8",
+            "--batch-size", "4", "--preset", "ultrafast", "--json-progress", *extra]
+
+
+def events(stdout: str) -> list[dict]:
+    return [json.loads(line) for line in stdout.splitlines() if line.strip()]
+
+
+def spawn(args) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "swaptalk_desktop", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+# -- two renders, one output ---------------------------------------------------------------------
+
+def test_second_render_of_the_same_output_is_refused(clip, dialogue, models_dir, tmp_path):
+    out = tmp_path / "dub.mp4"
+    first = spawn(render_args(clip, dialogue, models_dir / "tint", out))
+    try:
+        for line in first.stdout:  # at its first progress event it holds the lock
+            if json.loads(line)["event"] == "progress":
+                break
+        else:
+            pytest.fail(first.stderr.read())
+        first.send_signal(signal.SIGSTOP)  # hold it there, so the test does not race it
+        t = time.monotonic()
+        # --overwrite too: it is the lock, not the missing file, that refuses this one
+        second = subprocess.run([sys.executable, "-m", "swaptalk_desktop",
+                                 *render_args(clip, dialogue, models_dir / "tint", out,
+                                              "--overwrite")],
+                                capture_output=True, text=True, timeout=120)
+        took = time.monotonic() - t
+    finally:
+        first.send_signal(signal.SIGCONT)
+    rest, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err
+    assert events(rest)[-1]["event"] == "done"
+
+    assert second.returncode == 3, second.stderr
+    evs = events(second.stdout)
+    assert [e["event"] for e in evs] == ["error"], evs  # refused before any progress
+    message = evs[0]["message"]
+    assert message.startswith("another render (process ")
+    assert f"process {first.pid}," in message
+    assert f"is writing {out}; wait for it to finish or choose another output" in message
+    assert took < 60
+    assert len(decode_all(out)) == 40
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dub.mp4", "dub.mp4.swaptalk.json"]
+
+
+def test_two_renders_started_together_do_not_both_succeed(clip, dialogue, models_dir, tmp_path):
+    out = tmp_path / "same.mp4"
+    procs = [spawn(render_args(clip, dialogue, models_dir / "tint", out)) for _ in range(2)]
+    results = [(p, *p.communicate(timeout=600)) for p in procs]
+    codes = sorted(p.returncode for p, _, _ in results)
+    assert codes == [0, 3], [err for _, _, err in results]
+    loser = next(events(stdout) for p, stdout, _ in results if p.returncode == 3)[-1]
+    # refused by the lock, or (if the first had already finished) by the file it left
+    assert ("another render" in loser["message"]
+            or "already exists" in loser["message"]), loser
+    assert len(decode_all(out)) == 40
+    assert not lock_path(out).exists()
+
+
+def test_render_refused_while_the_lock_is_held(clip, dialogue, models_dir, tmp_path, capsys):
+    out = tmp_path / "held.mp4"
+    with output_lock(out):
+        t = time.monotonic()
+        code = main(render_args(clip, dialogue, models_dir / "tint", out)[:-1])
+        took = time.monotonic() - t
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 3 and len(lines) == 1, lines
+    assert lines[0] == (f"error: another render (process {os.getpid()}, started "
+                        f"{lines[0].split('started ')[1].split(')')[0]}) is writing {out}; "
+                        "wait for it to finish or choose another output")
+    assert took < 30
+    assert list(tmp_path.iterdir()) == []
+
+
+HOLD = ("import sys, time\n"
+        "from swaptalk_desktop.core.output_lock import output_lock\n"
+        "held = output_lock(sys.argv[1])\n"
+        "held.__enter__()\n"
+        "print('locked', flush=True)\n"
+        "time.sleep(120)\n")
+
+
+def test_lock_of_a_killed_process_does_not_block(tmp_path):
+    out = tmp_path / "x.mp4"
+    child = subprocess.Popen([sys.executable, "-c", HOLD, str(out)], stdout=subprocess.PIPE,
+                             text=True)
+    try:
+        assert child.stdout.readline().strip() == "locked"
+        with pytest.raises(OutputBusyError, match=f"process {child.pid}, started"):
+            with output_lock(out):
+                pass
+    finally:
+        child.kill()  # SIGKILL: no cleanup runs, the lock file stays behind
+        child.wait(timeout=30)
+    assert lock_path(out).exists()
+    with output_lock(out) as path:  # the kernel dropped the dead process's lock
+        assert path == lock_path(out)
+        assert json.loads(path.read_text())["pid"] == os.getpid()
+    assert not lock_path(out).exists()
+
+
+def test_leftover_lock_file_does_not_block(tmp_path):
+    out = tmp_path / "y.mp4"
+    lock_path(out).write_text('{"pid": 999999, "started": "yesterday"}')
+    with output_lock(out):
+        pass
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_same_output_spelled_two_ways_shares_one_lock(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
+    with output_lock("sub/../z.mp4"):
+        with pytest.raises(OutputBusyError):
+            with output_lock(tmp_path / "z.mp4"):
+                pass
