@@ -93,8 +93,12 @@ def build_job(args):
 
 def run_render(args, display) -> int:
     from ..engine import EngineContext, render_range
+    from ..engine.prepare import check_output
     from ..inference import ModelRegistry
     from ..media import EncodeSettings
+    # The output first (cheap, and the first thing a user fixes), before probing the clip;
+    # render_range checks it again under the output's lock.
+    check_output(args.video, args.output, args.overwrite)
     job, info = build_job(args)
     ctx = EngineContext(ModelRegistry(extra_dirs=args.models_dir))
     cancel = CancelToken()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,42 @@ def check_writable_dir(path: Path) -> None:
         raise OutputError(f"cannot write {path}: folder {folder} does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError(f"cannot write {path}: no permission to write in {folder}")
+
+
+def probe_writable_dir(path: Path) -> None:
+    """``check_writable_dir`` plus a real write: create and remove a hidden file beside ``path``.
+
+    ``os.access`` trusts the permission bits, which root passes everywhere; a folder that is
+    immutable, on a read-only mount or on a root-squashed network share only shows by trying.
+    """
+    check_writable_dir(path)
+    folder = path.resolve().parent
+    try:
+        fd, name = tempfile.mkstemp(prefix=".swaptalk-write-test-", dir=folder)
+    except OSError as err:
+        if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise OutputError(f"cannot write {path}: no permission to write in {folder}") from err
+        if err.errno == errno.ENOSPC:
+            raise _describe_os_error(path, err) from err
+        raise OutputError(f"cannot write {path}: {folder} does not take new files "
+                          f"({err.strerror or err})") from err
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(name)
+    _check_replaceable(path, folder)
+
+
+def _check_replaceable(path: Path, folder: Path) -> None:
+    """An existing file in a sticky folder (``/tmp``) that only its owner may replace."""
+    try:
+        st, dst = path.lstat(), folder.stat()
+    except OSError:
+        return
+    euid = os.geteuid() if hasattr(os, "geteuid") else None
+    if (euid not in (None, 0) and dst.st_mode & stat.S_ISVTX
+            and euid not in (st.st_uid, dst.st_uid)):
+        raise OutputError(f"cannot replace {path}: it belongs to another user in a shared "
+                          "folder; choose another name")
 
 
 def _current_umask() -> int:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.atomic import check_writable_dir
+from ..core.atomic import probe_writable_dir
 from ..core.errors import InputError, ModelError, OutputError, SwapTalkError
 from ..core.timebase import frame_to_timecode
 from ..faces import TargetSpec, alignment_matrix, load_identity_photo, warp_to_crop
@@ -69,7 +69,7 @@ def check_output(video: Path, output: Path, overwrite: bool) -> None:
         raise OutputError(f"output {output} is a folder; give a file name ending in .mp4")
     if output.exists() and not overwrite:
         raise OutputError(f"{output} already exists; pass --overwrite to replace it")
-    check_writable_dir(output)
+    probe_writable_dir(output)
 
 
 def check_range(job: RangeJob, info: VideoInfo) -> None:

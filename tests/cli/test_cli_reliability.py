@@ -146,3 +146,108 @@ def test_same_output_spelled_two_ways_shares_one_lock(tmp_path, monkeypatch):
         with pytest.raises(OutputBusyError):
             with output_lock(tmp_path / "z.mp4"):
                 pass
+
+
+# -- writability before any work ------------------------------------------------------------------
+
+@pytest.fixture
+def unwritable(tmp_path):
+    """A folder no new file can go in, even for root (immutable), or skip where none can be made."""
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    if os.geteuid() == 0:
+        chattr = shutil.which("chattr")
+        if chattr is None or subprocess.run([chattr, "+i", str(folder)],
+                                            capture_output=True).returncode != 0:
+            pytest.skip("cannot make an immutable folder here")
+        yield folder
+        subprocess.run([chattr, "-i", str(folder)], check=True)
+    else:
+        folder.chmod(0o500)
+        yield folder
+        folder.chmod(0o700)
+
+
+def test_unwritable_output_fails_before_any_work(unwritable, clip, dialogue, models_dir,
+                                                 capsys):
+    out = unwritable / "out.mp4"
+    t = time.monotonic()
+    code = main(render_args(clip, dialogue, models_dir / "tint", out))
+    took = time.monotonic() - t
+    evs = events(capsys.readouterr().out)
+    assert code == 3
+    assert [e["event"] for e in evs] == ["error"], evs  # no tracking, no render progress
+    assert evs[0]["message"] == f"cannot write {out}: no permission to write in {unwritable}"
+    assert took < 1.0
+    assert list(unwritable.iterdir()) == []
+
+
+@pytest.mark.skipif(not Path("/proc/self").exists(), reason="needs Linux's /proc")
+def test_folder_whose_permissions_lie_fails_before_any_work(clip, dialogue, models_dir, capsys):
+    """/proc passes ``os.access`` for root but takes no new file, like a FUSE or a root-squashed
+    NFS folder: only a real write finds that out, and it must before the render, not after."""
+    out = Path("/proc/out.mp4")
+    t = time.monotonic()
+    code = main(render_args(clip, dialogue, models_dir / "tint", out))
+    took = time.monotonic() - t
+    evs = events(capsys.readouterr().out)
+    assert code == 3 and [e["event"] for e in evs] == ["error"], evs
+    assert evs[0]["message"].startswith(f"cannot write {out}: ")
+    assert took < 1.0
+
+
+SETPRIV = shutil.which("setpriv")
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or SETPRIV is None,
+                    reason="needs root to run a check as another user")
+def test_file_of_another_user_in_a_sticky_folder_is_refused_before_work():
+    """With --overwrite, os.replace would only fail at the very end; the check says so first."""
+    folder = Path(tempfile.mkdtemp(prefix="swaptalk-sticky-", dir="/tmp"))
+    try:
+        folder.chmod(0o1777)
+        (folder / "theirs.mp4").write_bytes(b"someone else's export")
+        check = ("import sys; from pathlib import Path\n"
+                 "from swaptalk_desktop.core.atomic import probe_writable_dir\n"
+                 "for name in sys.argv[1:]:\n"
+                 "    try:\n"
+                 "        probe_writable_dir(Path(name)); print('ok')\n"
+                 "    except Exception as err:\n"
+                 "        print(err)\n")
+        src = str(Path(__file__).resolve().parents[2])
+        result = subprocess.run([SETPRIV, "--reuid=65534", "--regid=65534", "--clear-groups",
+                                 sys.executable, "-c", check, str(folder / "theirs.mp4"),
+                                 str(folder / "mine.mp4")], capture_output=True, text=True,
+                                timeout=120, env=dict(os.environ, PYTHONPATH=src), cwd="/")
+        if result.returncode != 0 and "Permission denied" in result.stderr:
+            pytest.skip("the interpreter is not readable by another user here")
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.splitlines() == [
+            f"cannot replace {folder / 'theirs.mp4'}: it belongs to another user in a shared "
+            "folder; choose another name", "ok"]
+        assert sorted(p.name for p in folder.iterdir()) == ["theirs.mp4"]
+    finally:
+        shutil.rmtree(folder)
+
+
+def test_output_that_is_a_folder_fails_before_any_work(clip, dialogue, models_dir, tmp_path,
+                                                       capsys):
+    out = tmp_path / "take.mp4"
+    out.mkdir()
+    t = time.monotonic()
+    code = main(render_args(clip, dialogue, models_dir / "tint", out, "--overwrite"))
+    took = time.monotonic() - t
+    evs = events(capsys.readouterr().out)
+    assert code == 3 and [e["event"] for e in evs] == ["error"]
+    assert "is a folder" in evs[0]["message"]
+    assert took < 1.0
+
+
+def test_unwritable_export_fails_before_tracking(unwritable, clip, dialogue, ctx):
+    from swaptalk_desktop.core.errors import OutputError
+    from swaptalk_desktop.engine import RangeJob, export_clip
+    seen = []
+    with pytest.raises(OutputError, match="no permission to write"):
+        export_clip(clip, [RangeJob(video=clip, start=0, stop=10, audio=dialogue)],
+                    unwritable / "o.mp4", ctx=ctx, progress=seen.append)
+    assert seen == []
