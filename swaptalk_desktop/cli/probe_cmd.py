@@ -9,7 +9,8 @@ from ..core.timebase import frame_to_timecode
 
 
 def add_probe_parser(sub) -> None:
-    p = sub.add_parser("probe", help="show streams, frame rate, frame count and rotation of a file")
+    p = sub.add_parser("probe", help="show streams, frame rate, frame count and rotation of a clip "
+                       "or sound file (a still image or a non-media file is an error)")
     p.add_argument("file", type=Path)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=run_probe)
@@ -36,7 +37,11 @@ def probe_dict(info) -> dict:
 
 def run_probe(args, display) -> int:
     from ..media import probe
-    data = probe_dict(probe(args.file))
+    from ..media.probe import image_not_video
+    info = probe(args.file)  # a file that is not media at all raises render's error
+    if info.is_image:  # a still is not something the editor can use: say so as render does
+        raise image_not_video(args.file)
+    data = probe_dict(info)
     if args.json:
         print(json.dumps(data, indent=2))
         return 0

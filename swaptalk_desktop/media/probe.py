@@ -137,14 +137,19 @@ def probe(path: Path | str) -> MediaInfo:
                      audio=audio, is_image=image)
 
 
+def image_not_video(path: Path | str) -> InputError:
+    """The error for a still picture given where a clip is needed (render, probe, import)."""
+    return InputError(f"{Path(path).name} is an image, not a video clip; choose a video file")
+
+
 def probe_video(path: Path | str) -> VideoInfo:
     """Describe a video clip; raises InputError unless it has a decodable video stream."""
     path = Path(path)
     if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file():
-        raise InputError(f"{path.name} is an image, not a video clip; choose a video file")
+        raise image_not_video(path)
     info = probe(path)
     if info.is_image:
-        raise InputError(f"{path.name} is an image, not a video clip; choose a video file")
+        raise image_not_video(path)
     if info.video is None:
         raise InputError(f"{path.name} has no video stream (it is audio only); choose a "
                          "video clip")

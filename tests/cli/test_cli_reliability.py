@@ -251,3 +251,44 @@ def test_unwritable_export_fails_before_tracking(unwritable, clip, dialogue, ctx
         export_clip(clip, [RangeJob(video=clip, start=0, stop=10, audio=dialogue)],
                     unwritable / "o.mp4", ctx=ctx, progress=seen.append)
     assert seen == []
+
+
+# -- probe of something that is not a clip ---------------------------------------------------------
+
+def _error_line(capsys, argv) -> tuple[int, str]:
+    code = main(argv)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1, lines
+    return code, lines[0]
+
+
+@pytest.mark.parametrize("kind", ["jpeg", "png", "text"])
+def test_probe_refuses_non_media_like_render(kind, face_photo, dialogue, models_dir, tmp_path,
+                                             capsys):
+    if kind == "jpeg":
+        path = tmp_path / "portrait.jpg"
+        shutil.copy(face_photo, path)
+    elif kind == "png":
+        path = tmp_path / "still.png"
+        save_png(path, np.zeros((64, 64, 3), np.uint8))
+    else:
+        path = tmp_path / "notes.txt"
+        path.write_text("INT. OFFICE - DAY\n")
+    code, line = _error_line(capsys, ["probe", str(path)])
+    assert code == 2 and line.startswith("error: ")
+    json_code, json_line = _error_line(capsys, ["probe", "--json", str(path)])
+    assert (json_code, json_line) == (code, line)
+    render_code, render_line = _error_line(
+        capsys, ["render", "--video", str(path), "--start", "0", "--end", "10", "--audio",
+                 str(dialogue), "-o", str(tmp_path / "o.mp4"), "--models-dir",
+                 str(models_dir / "tint")])
+    assert (render_code, render_line) == (code, line)
+    if kind != "text":
+        assert "is an image, not a video clip" in line
+
+
+def test_probe_still_describes_clips_and_sound(clip, dialogue, capsys):
+    assert main(["probe", str(clip)]) == 0
+    assert main(["probe", str(dialogue)]) == 0
+    out = capsys.readouterr().out
+    assert "video: h264" in out and "video: none" in out  # the sound file has no picture
