@@ -28,6 +28,8 @@ from .workdir import content_fingerprint, file_sha256
 log = logging.getLogger(__name__)
 
 OUTPUT_SUFFIXES = {".mp4", ".m4v", ".mov"}
+SILENCE_PEAK = 1e-4
+"""A sound whose peak stays below this (about -80 dBFS) counts as silent."""
 
 
 @dataclass
@@ -103,9 +105,25 @@ def _load_dialogue(job: RangeJob, info: VideoInfo,
     elif duration - max(0.0, -job.audio_offset) > span + COVERAGE_TOLERANCE_S:
         warnings.append(f"{name} is {duration:.2f} s long; only {span:.2f} s of it fits the "
                         "range")
-    if float(np.max(np.abs(clip.samples))) < 1e-4:
+    if float(np.max(np.abs(clip.samples))) < SILENCE_PEAK:
         warnings.append(f"{name} is silent; the mouth will stay closed")
     return clip
+
+
+def _check_own_sound(job: RangeJob, info: VideoInfo, warnings: list[str]) -> None:
+    """Lips synced to the clip's own track: warn, as for a silent dialogue file, when the
+    range's stretch of that track is silent."""
+    clip = load_audio(info.path)
+    rate = clip.sample_rate
+    t0 = info.audio_time(job.start)
+    t1 = (info.audio_time(job.stop) if job.stop < info.frame_count
+          else info.audio_time(0) + float(info.duration_s))
+    part = clip.samples[max(0, int(t0 * rate)):max(0, int(np.ceil(t1 * rate)))]
+    if part.size == 0 or float(np.max(np.abs(part))) < SILENCE_PEAK:
+        fps = info.nominal_fps
+        warnings.append(f"the sound of {info.path.name} is silent in frames {job.start}-"
+                        f"{job.stop - 1} ({frame_to_timecode(job.start, fps)}-"
+                        f"{frame_to_timecode(job.stop, fps)}); the mouth will stay closed")
 
 
 def _target_spec(job: RangeJob, ctx: EngineContext) -> TargetSpec:
@@ -141,6 +159,8 @@ def prepare_job(job: RangeJob, output: Path | None, ctx: EngineContext,
                          "give --audio with the new dialogue")
     warnings: list[str] = []
     dialogue = _load_dialogue(job, info, warnings)
+    if job.do_sync and job.audio is None:
+        _check_own_sound(job, info, warnings)
     hashes: dict = {"video": content_fingerprint(Path(job.video))}
     if job.audio is not None:
         hashes["audio"] = file_sha256(Path(job.audio))

@@ -292,3 +292,64 @@ def test_probe_still_describes_clips_and_sound(clip, dialogue, capsys):
     assert main(["probe", str(dialogue)]) == 0
     out = capsys.readouterr().out
     assert "video: h264" in out and "video: none" in out  # the sound file has no picture
+
+
+# -- syncing to the clip's own track ------------------------------------------------------------
+
+def _clip_with_sound(path: Path, loud: bool) -> Path:
+    from swaptalk_desktop.eval.synthetic_clip import moving_face_frames
+    from swaptalk_desktop.media import AudioClip, make_test_clip
+    n, fps, rate = 30, 25, 48000
+    t = np.arange(int(rate * n / fps)) / rate
+    wave = (0.1 * np.sin(2 * np.pi * 220 * t) if loud else np.zeros_like(t)).astype(np.float32)
+    make_test_clip(path, moving_face_frames(n, 320, 240, face_height=0.95), fps=fps,
+                   audio=AudioClip(np.repeat(wave[:, None], 2, axis=1), rate, None))
+    return path
+
+
+@contextlib.contextmanager
+def engine_warnings():
+    """The engine's warnings (main() stops the package logger propagating to caplog's root)."""
+    seen: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            if record.levelno >= logging.WARNING:
+                seen.append(record.getMessage())
+
+    logger, handler = logging.getLogger("swaptalk_desktop"), Keep()
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield seen
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+@pytest.mark.parametrize("loud", [False, True])
+def test_sync_to_the_clips_own_silent_track_warns(loud, ctx, tmp_path):
+    from swaptalk_desktop.engine import EditOptions, RangeJob
+    from swaptalk_desktop.engine.prepare import prepare_job
+    video = _clip_with_sound(tmp_path / ("loud.mp4" if loud else "quiet.mp4"), loud)
+    job = RangeJob(video=video, start=5, stop=20, edit=EditOptions(sync=True))
+    with engine_warnings() as warnings:
+        prepare_job(job, None, ctx)
+    if loud:
+        assert not [w for w in warnings if "silent" in w], warnings
+    else:
+        assert (f"the sound of {video.name} is silent in frames 5-19 (00:00:00:05-00:00:00:20); "
+                "the mouth will stay closed") in warnings
+
+
+def test_silent_dialogue_file_still_warns(ctx, clip, tmp_path):
+    import soundfile
+
+    from swaptalk_desktop.engine import RangeJob
+    from swaptalk_desktop.engine.prepare import prepare_job
+    quiet = tmp_path / "quiet.wav"
+    soundfile.write(str(quiet), np.zeros(16000, np.float32), 16000)
+    with engine_warnings() as warnings:
+        prepare_job(RangeJob(video=clip, start=0, stop=10, audio=quiet), None, ctx)
+    assert "quiet.wav is silent; the mouth will stay closed" in warnings
