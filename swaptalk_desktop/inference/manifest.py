@@ -19,12 +19,18 @@ from ..core.errors import ModelError
 SCHEMA_VERSION = 1
 
 STAGES: tuple[str, ...] = ("encode", "swap", "sync", "decode")
+AUX_STAGES: tuple[str, ...] = ("lips",)
+"""Stages outside the latent path: ``lips`` predicts the lip shape from the audio (the
+sync-only path picks the actor's own mouths by it; see faces/mouth_library.py)."""
+KNOWN_STAGES: tuple[str, ...] = STAGES + AUX_STAGES
+LIP_POINT_COUNT = 40
 # Roles each stage binds to graph tensors, (inputs, outputs); see docs/architecture.md.
 STAGE_ROLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "encode": (("image",), ("latent",)),
     "swap": (("target", "source"), ("latent",)),
     "sync": (("upper", "reference", "mel"), ("lower",)),
     "decode": (("latent",), ("image",)),
+    "lips": (("mel",), ("shape",)),
 }
 # A set without encode or decode cannot produce a single frame.
 REQUIRED_STAGES: tuple[str, ...] = ("encode", "decode")
@@ -216,8 +222,12 @@ def _check_role_shapes(stage: str, inputs: dict[str, TensorSpec], outputs: dict[
         constants.append(("image", 1, 3))
     if stage == "swap":
         constants.append(("source", 0, 1))
-    if stage == "sync":
+    if stage in ("sync", "lips"):
         constants += [("mel", 1, 1), ("mel", 2, MEL_BINS)]
+    if stage == "lips":
+        constants += [("shape", 1, 1), ("shape", 2, LIP_POINT_COUNT), ("shape", 3, 2)]
+        if not isinstance(inputs["mel"].shape[3], int):
+            raise _fail(path, where, "lips tensor 'mel' must give its window length as a number")
     for role, axis, want in constants:
         spec = inputs.get(role) or outputs[role]
         got = spec.shape[axis]
@@ -252,8 +262,8 @@ def _parse_model(raw: Any, index: int, path: Path) -> ModelEntry:
     if not _ID.match(model_id):
         raise _fail(path, where, "id may use only letters, digits, '.', '_' and '-'")
     stage = _str(raw, "stage", path, where)
-    if stage not in STAGES:
-        raise _fail(path, where, f"unknown stage {stage!r} (known: {', '.join(STAGES)})")
+    if stage not in KNOWN_STAGES:
+        raise _fail(path, where, f"unknown stage {stage!r} (known: {', '.join(KNOWN_STAGES)})")
     file = _relative_file(_str(raw, "file", path, where), path, where, "file")
     sha = _str(raw, "sha256", path, where).lower()
     if not _SHA256.match(sha):
@@ -301,8 +311,8 @@ def _parse_set(raw: Any, index: int, path: Path) -> SetSpec:
         raise _fail(path, where, "'stages' must map stage names to lists of model ids")
     stages: dict[str, tuple[str, ...]] = {}
     for stage, ids in stages_raw.items():
-        if stage not in STAGES:
-            raise _fail(path, where, f"unknown stage {stage!r} (known: {', '.join(STAGES)})")
+        if stage not in KNOWN_STAGES:
+            raise _fail(path, where, f"unknown stage {stage!r} (known: {', '.join(KNOWN_STAGES)})")
         if isinstance(ids, str):
             ids = [ids]
         if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
@@ -417,7 +427,7 @@ def resolve_set(spec: SetSpec, manifest_path: Path, own: Mapping[str, ModelEntry
                 known: Mapping[str, ModelEntry] | None = None) -> ModelSet:
     stages: dict[str, tuple[ModelEntry, ...]] = {}
     where = f"model set '{spec.id}'"
-    for stage in STAGES:
+    for stage in KNOWN_STAGES:
         entries = []
         for model_id in spec.stages.get(stage, ()):
             entry = own.get(model_id) or (known or {}).get(model_id)

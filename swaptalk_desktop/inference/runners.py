@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from ..core.errors import ModelError, ResourceError
-from .manifest import MEL_BINS, STAGES, ModelEntry, ModelSet, TensorSpec
+from .manifest import KNOWN_STAGES, LIP_POINT_COUNT, MEL_BINS, ModelEntry, ModelSet, TensorSpec
 from .providers import CPU_EP, ProviderPlan, ProviderReport, one_line, plan_providers
 from .sessions import LoadedSession, SessionBuildError, SessionSource, shared_session_cache
 
@@ -73,7 +73,7 @@ class StageRunners:
         self._loaded: dict[str, LoadedSession] = {}
         self._notes: dict[str, str] = {}
         self._ran: set[str] = set()
-        self._batch_limit: dict[str, int] = dict.fromkeys(STAGES, max_batch)
+        self._batch_limit: dict[str, int] = dict.fromkeys(KNOWN_STAGES, max_batch)
         self._lock = threading.RLock()
         self._latent_shape: tuple[int, int, int] | None = model_set.declared_latent_shape()
 
@@ -106,17 +106,17 @@ class StageRunners:
 
     def selected_models(self) -> list[ModelEntry]:
         """The variant chosen for every stage of the set, whether it has run yet or not."""
-        return [self._entries[s] for s in STAGES if s in self._entries]
+        return [self._entries[s] for s in KNOWN_STAGES if s in self._entries]
 
     def used_models(self) -> list[ModelEntry]:
         """Entries that actually ran, in stage order (for export metadata)."""
         with self._lock:
-            return [self._entries[s] for s in STAGES if s in self._ran]
+            return [self._entries[s] for s in KNOWN_STAGES if s in self._ran]
 
     @property
     def provider_report(self) -> ProviderReport:
         with self._lock:
-            loaded = {s: self._loaded[s] for s in STAGES if s in self._loaded}
+            loaded = {s: self._loaded[s] for s in KNOWN_STAGES if s in self._loaded}
             notes = dict(self._notes)
         if not loaded:
             return self._plan.report()
@@ -179,6 +179,20 @@ class StageRunners:
                              f"{list(mel.shape)}")
         return self._run("sync", {"upper": upper, "reference": reference, "mel": mel[:, None]},
                          ("upper", "reference", "mel"), "lower")
+
+    @property
+    def lips_window(self) -> int:
+        """Mel frames the lips stage takes per video frame."""
+        return int(self.selected("lips").inputs["mel"].shape[3])
+
+    def lips(self, mel: np.ndarray) -> np.ndarray:
+        """float32 [B, 40, 2] lip-shape change from the closed mouth, from mel [B, 80, T]."""
+        mel = np.asarray(mel, np.float32)
+        t = self.lips_window
+        if mel.ndim != 3 or mel.shape[1:] != (MEL_BINS, t):
+            raise ValueError(f"lips mel must be [B, {MEL_BINS}, {t}], got {list(mel.shape)}")
+        out = self._run("lips", {"mel": mel[:, None]}, ("mel",), "shape")
+        return out.reshape(len(mel), LIP_POINT_COUNT, 2)
 
     def decode(self, latent: np.ndarray) -> np.ndarray:
         """float32 latents [B, C, h, w] -> uint8 [B, S, S, 3] RGB crops."""

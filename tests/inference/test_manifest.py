@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from swaptalk_desktop.core.errors import ModelError
@@ -225,3 +226,40 @@ def test_write_manifest_validates_before_writing(tmp_path: Path) -> None:
     # Model files must live in (or under) the manifest's folder.
     with pytest.raises(ModelError, match="not inside the manifest's folder"):
         write_manifest(out, manifest.models.values())
+
+
+def _lips_entry(shape_out) -> dict:
+    return {"id": "l", "stage": "lips", "file": "l.onnx", "sha256": "0" * 64,
+            "license": "MIT", "training_data": "t",
+            "inputs": {"mel": {"name": "mel", "shape": ["B", 1, 80, 32]}},
+            "outputs": {"shape": {"name": "shape", "shape": shape_out}}}
+
+
+def test_a_lips_stage_parses_and_a_wrong_shape_is_refused(tmp_path: Path) -> None:
+    from swaptalk_desktop.inference.manifest import parse_manifest
+
+    good = parse_manifest({"schema_version": 1, "models": [_lips_entry(["B", 1, 40, 2])],
+                           "model_sets": []}, tmp_path / "manifest.json")
+    assert good.models["l"].stage == "lips"
+    with pytest.raises(ModelError, match="must have 40 at axis 2"):
+        parse_manifest({"schema_version": 1, "models": [_lips_entry(["B", 1, 20, 2])],
+                        "model_sets": []}, tmp_path / "manifest.json")
+
+
+def test_the_shipped_lips_stage_closes_the_mouth_for_silence() -> None:
+    from swaptalk_desktop.inference import ModelRegistry, StageRunners
+
+    registry = ModelRegistry(include_user=False)
+    model_set = registry.get_set(registry.default_set_id())
+    if "lips" not in model_set.stages:
+        pytest.skip("the default set has no lips stage")
+    runners = StageRunners(model_set, provider="cpu")
+    t = runners.lips_window
+    silent = runners.lips(np.full((2, 80, t), -4.0, np.float32))
+    rng = np.random.default_rng(0)
+    loud = runners.lips(rng.uniform(-1.0, 2.0, (8, 80, t)).astype(np.float32))
+    assert silent.shape == (2, 40, 2)
+    # the change from the closed mouth (px on the 256 crop) is small for silence
+    assert np.abs(silent).mean() < 0.6 * np.abs(loud).mean()
+    with pytest.raises(ValueError, match="lips mel must be"):
+        runners.lips(np.zeros((1, 80, t + 1), np.float32))
