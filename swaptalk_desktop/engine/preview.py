@@ -11,7 +11,9 @@ from ..media import VideoReader
 from .context import EngineContext
 from .frames import FaceProcessor, compose, crop_frame
 from .job import RangeJob
+from .mouth_sync import uses_mouth_library
 from .prepare import PreparedJob, prepare_job
+from .process import process_range
 from .render import mel_for_frames, render_folder, set_sync_reference, track_folder
 
 
@@ -61,6 +63,12 @@ def preview_frame(job: RangeJob, index: int, *, ctx: EngineContext | None = None
             return PreviewResult(index, rgb, rgb, False, False)
         generated = _cached_crop(p, index)
         from_cache = generated is not None
+        if generated is None and uses_mouth_library(p):
+            # a mouth is picked for the whole range at once (runs of library frames), so one
+            # frame on its own would not be the frame the export shows: process the range
+            process_range(job, ctx=ctx)
+            generated = _cached_crop(p, index)
+            landmarks, track = _track(p, ctx, index, rgb)
         if generated is None:
             processor = FaceProcessor(p.runners, source_latent=p.source_latent,
                                       swap=job.do_swap, sync=job.do_sync)

@@ -17,6 +17,7 @@ from ..core.cancel import NEVER, CancelToken
 from ..core.errors import InputError
 from ..faces import FaceTrack, track_faces
 from ..media import VideoReader, load_audio, log_mel, mel_windows, to_mono_16k
+from . import mouth_sync
 from .context import EngineContext
 from .frames import FaceProcessor, crop_frame, reference_frame
 from .job import RangeJob
@@ -25,7 +26,7 @@ from .progress import ProgressCallback, StageMeter
 from .workdir import JobFolder, prune_cache, stable_key
 
 log = logging.getLogger(__name__)
-ENGINE_REVISION = 2
+ENGINE_REVISION = 3
 """Bump when a change makes old cached chunks wrong."""
 
 
@@ -87,8 +88,10 @@ def ensure_track(p: PreparedJob, folder: JobFolder, ctx: EngineContext,
     return track
 
 
-def mel_for_frames(p: PreparedJob, frames: np.ndarray) -> np.ndarray | None:
-    """One mel window per frame, taken from the audio that drives the lips."""
+def mel_for_frames(p: PreparedJob, frames: np.ndarray,
+                   window: int | None = None) -> np.ndarray | None:
+    """One mel window per frame (``window`` mel frames, default the sync stage's), taken from
+    the audio that drives the lips."""
     if not p.job.do_sync:
         return None
     if p.dialogue is not None:
@@ -97,7 +100,7 @@ def mel_for_frames(p: PreparedJob, frames: np.ndarray) -> np.ndarray | None:
     else:
         wave = to_mono_16k(load_audio(p.info.path))
         local = np.array([p.info.audio_time(int(i)) for i in frames])
-    return mel_windows(log_mel(wave), local, window=p.runners.mel_window)
+    return mel_windows(log_mel(wave), local, window=window or p.runners.mel_window)
 
 
 def chunk_bounds(job: RangeJob) -> list[tuple[int, int]]:
@@ -106,10 +109,16 @@ def chunk_bounds(job: RangeJob) -> list[tuple[int, int]]:
 
 
 def ensure_chunks(p: PreparedJob, track: FaceTrack, folder: JobFolder,
-                  progress: ProgressCallback | None, cancel: CancelToken) -> tuple[int, int]:
+                  progress: ProgressCallback | None, cancel: CancelToken,
+                  ctx: EngineContext | None = None) -> tuple[int, int]:
     job = p.job
     bounds = chunk_bounds(job)
     todo = [i for i in range(len(bounds)) if not folder.has_chunk(i)]
+    if todo and mouth_sync.uses_mouth_library(p):
+        rendered = ensure_mouth_chunks(p, track, folder, todo, progress, cancel,
+                                       ctx or EngineContext())
+        if rendered is not None:
+            return len(bounds) - len(todo), rendered
     meter = StageMeter("render", job.stop - job.start, progress)
     done = sum(b - a for i, (a, b) in enumerate(bounds) if i not in todo)
     meter.skip_to(done)
@@ -140,6 +149,43 @@ def ensure_chunks(p: PreparedJob, track: FaceTrack, folder: JobFolder,
             done += b - a
             meter.update(done)
     return len(bounds) - len(todo), len(todo)
+
+
+def ensure_mouth_chunks(p: PreparedJob, track: FaceTrack, folder: JobFolder, todo: list[int],
+                        progress: ProgressCallback | None, cancel: CancelToken,
+                        ctx: EngineContext) -> int | None:
+    """The sync-only chunks from the actor's own mouths (engine/mouth_sync.py); None when the
+    shot holds too few tracked frames for a library, and the latent path should run."""
+    job, size = p.job, p.runners.crop_size
+    library_track = mouth_sync.ensure_library(p, track_folder(p), ctx, progress, cancel)
+    library = mouth_sync.library_of(library_track, job.start, job.stop, size)
+    if len(library) < mouth_sync.MIN_LIBRARY:
+        log.warning("only %d tracked frames in the shot around %s; using the latent lip sync",
+                    len(library), p.range_label())
+        return None
+    frames = np.arange(job.start, job.stop)
+    mel = mel_for_frames(p, frames, window=p.runners.lips_window)
+    picks = mouth_sync.plan(p, track, library, mel)
+    crops = mouth_sync.library_crops(p, library, picks, library_track)
+    bounds = chunk_bounds(job)
+    meter = StageMeter("render", job.stop - job.start, progress)
+    done = sum(b - a for i, (a, b) in enumerate(bounds) if i not in todo)
+    meter.skip_to(done)
+    with VideoReader(p.info) as reader:
+        for index in todo:
+            cancel.raise_if_cancelled()
+            a, b = bounds[index]
+            present = track.present[a - track.start:b - track.start].copy()
+            present &= picks[a - job.start:b - job.start] >= 0
+            targets = np.zeros((b - a, size, size, 3), np.uint8)
+            for k, rgb in enumerate(reader.read(a, b)):
+                if present[k]:
+                    targets[k] = crop_frame(rgb, track.landmarks[a + k - track.start], size)
+            out = mouth_sync.render_crops(p, track, a, b, picks, library, crops, targets)
+            folder.save_chunk(index, out, present)
+            done += b - a
+            meter.update(done)
+    return len(todo)
 
 
 def set_sync_reference(processor: FaceProcessor, p: PreparedJob, track: FaceTrack,
@@ -188,7 +234,7 @@ def process_range(job: RangeJob, *, ctx: EngineContext | None = None,
     tracks, folder = open_folders(p)
     prune_cache(keep={tracks.path, folder.path})
     track = ensure_track(p, tracks, ctx, progress, cancel)
-    reused, rendered = ensure_chunks(p, track, folder, progress, cancel)
+    reused, rendered = ensure_chunks(p, track, folder, progress, cancel, ctx)
     return ProcessResult(reused, rendered, int((~track.present).sum()), p.hashes["provider"])
 
 
