@@ -157,6 +157,24 @@ def add_train_parser(sub) -> None:
         _training_options(s, stage)
         s.set_defaults(run=run_train, stage=stage)
 
+    lp = tsub.add_parser("lips", help="train the lips stage (audio -> lip shape) and install a "
+                         "set = a base set + it")
+    lp.add_argument("--data", type=Path, required=True, help="prepared dataset folder")
+    lp.add_argument("--run", dest="run_dir", type=Path, required=True,
+                    help="run folder (lips.pt, lips.json)")
+    lp.add_argument("--steps", type=int, default=1200)
+    lp.add_argument("--set-id", help="also export and install this set")
+    lp.add_argument("--base-set", default="swaptalk-small-v1",
+                    help="the set whose encode/swap/sync/decode the new set uses")
+    lp.add_argument("--out", type=Path,
+                    help="model folder (default: the user model folder / SET_ID)")
+    lp.add_argument("--training-data", default="")
+    lp.add_argument("--license", default="research use only (trained on clips without "
+                    "consent for redistribution)")
+    lp.add_argument("--default", action="store_true", help="make it the default set")
+    _common_output(lp)
+    lp.set_defaults(run=run_lips)
+
     x = tsub.add_parser("export", help="export trained runs as an installed model set")
     x.add_argument("--runs", type=Path, required=True,
                    help="folder holding the stage runs (vqgan/, swap/, sync/, ...)")
@@ -272,6 +290,32 @@ def run_train(args, display) -> int:
     display.done(payload, f"{args.stage}: {payload['run']} at step {payload['step']}"
                  f"{best_text} ({payload['steps_per_s']:.2f} steps/s, "
                  f"{payload['samples_per_s']:.1f} samples/s)")
+    return 0
+
+
+def run_lips(args, display) -> int:
+    require_training_extras()
+    from ..inference import ModelRegistry
+    from ..inference.registry import user_model_dir
+    from ..training.lips import LipsConfig, export_lips, train_lips
+
+    report = train_lips(args.data, args.run_dir, LipsConfig(steps=args.steps),
+                        log=display.message)
+    payload = {"run": str(args.run_dir), "best_step": report["best_step"],
+               "dev": report["dev"], "val_unseen": report.get("val_unseen")}
+    text = f"lips: best at step {report['best_step']}, dev LMD {report['dev']['lmd']:.3f}"
+    if report.get("val_unseen"):
+        u = report["val_unseen"]
+        text += (f"; held-out LMD {u['lmd']:.3f} vs closed mouth {u['lmd_closed_mouth']:.3f}")
+    if args.set_id:
+        base = ModelRegistry().get_set(args.base_set)
+        out = args.out or user_model_dir() / args.set_id
+        payload["export"] = export_lips(args.run_dir, out, args.set_id, base,
+                                        license=args.license,
+                                        training_data=args.training_data or str(args.data),
+                                        make_default=args.default)
+        text += f"; set {args.set_id} installed in {out}"
+    display.done(payload, text)
     return 0
 
 

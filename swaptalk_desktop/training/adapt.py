@@ -247,7 +247,7 @@ def _adapt_in(work: Path, args, display, progress, cancel: CancelToken, clip: Pa
     stages = ["decode", "sync"]
     swap = None
     if base_set is not None:
-        reuse = {st: [e.id for e in base_set.stages[st]] for st in ("encode", "swap")
+        reuse = {st: [e.id for e in base_set.stages[st]] for st in ("encode", "swap", "lips")
                  if base_set.stages.get(st)}
         entry = base_set.stages["decode"][0]
         license, base_data = entry.license, entry.training_data
