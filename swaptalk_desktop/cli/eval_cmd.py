@@ -68,10 +68,15 @@ def run_eval(args, display) -> int:
         from ..eval import lipsync_eval
         display.message("does the lip sync listen? held-out identities, audio vs silence vs "
                         "frozen face...")
-        result["listen"] = lipsync_eval.sync_held_out(
-            runners, ctx.landmarker, args.data, per_clip=args.per_clip,
-            clips_per_identity=args.listen_clips_per_identity,
-            clip_ids=args.sync_clips.split(",") if args.sync_clips else None)
+        if runners.has_stage("lips"):  # the sync-only path the editor runs with this set
+            result["listen"] = lipsync_eval.sync_held_out_library(
+                runners, ctx.landmarker, args.data, per_clip=args.per_clip,
+                clips_per_identity=args.listen_clips_per_identity)
+        else:
+            result["listen"] = lipsync_eval.sync_held_out(
+                runners, ctx.landmarker, args.data, per_clip=args.per_clip,
+                clip_ids=args.sync_clips.split(",") if args.sync_clips else None,
+                clips_per_identity=args.listen_clips_per_identity)
         listen_md = args.json.with_name(f"{args.json.stem}-listen.md")
         listen_md.write_text(lipsync_eval.table(result["listen"]) + "\n")
     swaps = []

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..engine.frames import reference_frame
-from ..faces import face_mask
+from ..faces import face_mask, mouth_library
 from ..media import mel_windows
 from ..media.mel import SILENCE_DB_VALUE
 from ..training.data.crops_io import read_crops
@@ -113,6 +113,108 @@ def measure_clip(runners, landmarker, crops: np.ndarray, landmarks: np.ndarray,
             for v in VARIANTS:
                 scores.lmd[v].append(lmd(found[v][None], truth[None]))
     return scores
+
+
+def measure_clip_library(runners, landmarker, crops: np.ndarray, landmarks: np.ndarray,
+                         mel: np.ndarray, times: np.ndarray, library_crops: np.ndarray,
+                         library_landmarks: np.ndarray, library_frames: np.ndarray, *,
+                         clip: str, identity: str, per_clip: int = 40,
+                         feather: float = 12.0) -> ClipSync:
+    """The lips stage's path (engine/mouth_sync.py) on one range: a mouth per frame picked from
+    the library (the same person's footage outside the measured frames) by the lip shape the
+    audio, or silence, asks for; scored like :func:`measure_clip`."""
+    from ..engine.mouth_sync import wanted_shapes
+
+    scores = ClipSync(clip, identity)
+    ref = reference_frame(landmarks, np.ones(len(crops), bool), 0)
+    if ref is None or len(library_frames) == 0:
+        return scores
+    library = mouth_library.MouthLibrary.from_track(library_frames, library_landmarks)
+    order = np.argsort(np.asarray(library_frames), kind="stable")
+    lib_crops = library_crops[order]
+    window = runners.lips_window
+    made = {}
+    for name, source in (("audio", mel), ("silence", np.full_like(mel, SILENCE_DB_VALUE))):
+        wanted = wanted_shapes(runners, mel_windows(source, times, window=window),
+                               landmarks[ref])
+        picks = mouth_library.choose(library, wanted)
+        made[name] = [mouth_library.blend_mouth(crops[k], landmarks[k], lib_crops[j],
+                                                library.landmarks[j])
+                      for k, j in enumerate(picks)]
+    for k in _even(len(crops), per_clip):
+        scores.frames += 1
+        shown = {name: _paste(crops[k], made[name][k], landmarks[k], feather)
+                 for name in ("audio", "silence")}
+        shown["frozen_reference"] = crops[ref]
+        shown["frozen_first"] = crops[0]
+        scores.ssim.append(ssim(crops[k], shown["audio"]))
+        scores.ssim_raw.append(ssim(crops[k], made["audio"][k]))
+        truth = _marks(landmarker, crops[k])
+        found = {v: _marks(landmarker, shown[v]) for v in VARIANTS}
+        if truth is None or any(m is None for m in found.values()):
+            continue
+        for v in VARIANTS:
+            scores.lmd[v].append(lmd(found[v][None], truth[None]))
+    return scores
+
+
+LIBRARY_CLIPS = 12
+"""Other clips of a held-out speaker that form the mouth library (when it has several)."""
+LIBRARY_SHARE = 0.6
+"""A speaker with one clip: its first 60 % is the library, the rest is measured."""
+
+
+def _library_split(clips: list[dict], i: int) -> tuple[dict, list[dict]]:
+    """(measured part of clip ``i``, the library's parts): other clips, else its own start."""
+    if len(clips) > 1:
+        others = [c for j, c in enumerate(clips) if j != i][:LIBRARY_CLIPS]
+        return clips[i], others
+    c = clips[i]
+    cut = int(len(c["crops"]) * LIBRARY_SHARE)
+    part = lambda lo, hi: {k: v[lo:hi] if k in ("crops", "landmarks", "times") else v  # noqa: E731
+                           for k, v in c.items()}
+    return part(cut, len(c["crops"])), [part(0, cut)]
+
+
+def sync_held_out_library(runners, landmarker, data: Path, *, split: str = "val_unseen",
+                          clips_per_identity: int = 4, per_clip: int = 40,
+                          feather: float = 12.0) -> dict:
+    """:func:`sync_held_out` for a set with a lips stage: the product's sync-only path."""
+    index, layout = load_index(data), DatasetLayout(data)
+    by_identity: dict[str, list] = {}
+    for rec in sorted(index.select(split, kind="video"), key=lambda r: (r.identity, r.id)):
+        if rec.has_audio and not rec.audio_silent and read_mel(layout, rec) is not None:
+            by_identity.setdefault(rec.identity, []).append(rec)
+    per = []
+    for identity, recs in by_identity.items():
+        clips = []
+        for rec in recs[:clips_per_identity + LIBRARY_CLIPS]:
+            a, b = rec.val_range
+            lm = read_landmarks(layout, rec)
+            if b - a < 5 or not lm["present"][a:b].all():
+                continue
+            clips.append({"id": rec.id, "crops": read_crops(layout.root / rec.crop, a, b),
+                          "landmarks": lm["landmarks"][a:b].astype(np.float32),
+                          "times": lm["times"][a:b], "mel": read_mel(layout, rec)})
+        for i in range(min(clips_per_identity, len(clips))):
+            measured, lib = _library_split(clips, i)
+            if len(measured["crops"]) < 3:
+                continue
+            frames = np.concatenate([np.arange(len(c["crops"])) + 1_000_000 * j
+                                     for j, c in enumerate(lib)])
+            result = measure_clip_library(
+                runners, landmarker, measured["crops"], measured["landmarks"],
+                measured["mel"], measured["times"],
+                np.concatenate([c["crops"] for c in lib]),
+                np.concatenate([c["landmarks"] for c in lib]), frames,
+                clip=measured["id"], identity=identity, per_clip=per_clip, feather=feather)
+            summary = result.summary()
+            if summary["frames_with_landmarks"]:
+                summary["library_frames"] = int(len(frames))
+                per.append(summary)
+    out = summarise(per)
+    out["path"] = "mouth library (lips stage)"
+    return out
 
 
 def sync_held_out(runners, landmarker, data: Path, *, split: str = "val_unseen",
