@@ -72,11 +72,11 @@ def test_user_folder_subfolders_and_env_dirs(tmp_path: Path,
 
 def test_a_chosen_folders_default_overrides_the_shipped_one(tmp_path: Path) -> None:
     shipped = ModelRegistry(include_user=False)
-    shipped_default = load_manifest(builtin_model_dir() / "swaptalk-small-v1" / "manifest.json")
-    assert shipped.default_set_id() == shipped_default.default_set == "swaptalk-small-v1"
+    shipped_default = load_manifest(builtin_model_dir() / "swaptalk-small-v2" / "manifest.json")
+    assert shipped.default_set_id() == shipped_default.default_set == "swaptalk-small-v2"
     build_synthetic_set(tmp_path / "mine", set_id="mine", crop_size=64)  # names itself default
     build_synthetic_set(tmp_path / "plain", set_id="plain", crop_size=64, make_default=False)
-    assert ModelRegistry(extra_dirs=[tmp_path / "plain"]).default_set_id() == "swaptalk-small-v1"
+    assert ModelRegistry(extra_dirs=[tmp_path / "plain"]).default_set_id() == "swaptalk-small-v2"
     assert ModelRegistry(extra_dirs=[tmp_path / "mine"]).default_set_id() == "mine"
     build_synthetic_set(user_model_dir() / "exported", set_id="exported", crop_size=64)
     assert ModelRegistry().default_set_id() == "exported"
