@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from .errors import InputError
-from .project import EDIT_FIELDS, ClipState, MediaItem, Project, RangeEdit
+from .project import EDIT_FIELDS, MARKER_FIELDS, ClipState, Marker, MediaItem, Project, RangeEdit
 
 FIELD_NAMES = {"photo_id": "face photo", "audio_id": "dialogue", "audio_offset": "dialogue offset",
                "swap": "face swap", "sync": "lip sync", "feather": "feather",
@@ -278,6 +278,93 @@ class SetClipModelSet(Command):
 
     def undo(self, project: Project) -> None:
         project.clips[self.clip_id].model_set = self.old
+
+
+class AddMarker(Command):
+    def __init__(self, clip_id: str, marker: Marker):
+        self.clip_id = clip_id
+        self.marker = replace(marker)
+        self.text = f"Add marker {marker.title}"
+
+    def validate(self, project: Project) -> Marker:
+        if project.clip(self.clip_id).find_marker(self.marker.id) is not None:
+            raise InputError(f"marker {self.marker.id} is already on this clip")
+        return project.checked_marker(self.clip_id, self.marker)
+
+    def redo(self, project: Project) -> None:
+        marker = self.validate(project)
+        clip = project.clips[self.clip_id]
+        clip.markers.append(marker)
+        clip.sort()
+
+    def undo(self, project: Project) -> None:
+        clip = project.clips[self.clip_id]
+        marker = clip.find_marker(self.marker.id)
+        assert marker is not None, "undo/redo out of order: the marker is gone"
+        clip.markers.remove(marker)
+
+
+class RemoveMarker(Command):
+    def __init__(self, clip_id: str, marker_id: str):
+        self.clip_id, self.marker_id = clip_id, marker_id
+        self.removed: Marker | None = None
+        self.text = "Delete marker"
+
+    def validate(self, project: Project) -> Marker:
+        return project.marker(self.clip_id, self.marker_id)
+
+    def redo(self, project: Project) -> None:
+        marker = self.validate(project)
+        self.text = f"Delete marker {marker.title}"
+        project.clips[self.clip_id].markers.remove(marker)
+        self.removed = marker
+
+    def undo(self, project: Project) -> None:
+        assert self.removed is not None
+        clip = project.clips[self.clip_id]
+        clip.markers.append(replace(self.removed))
+        clip.sort()
+
+
+class SetMarker(Command):
+    """Rename, recolour or move a marker: ``changes`` maps fields of MARKER_FIELDS to values."""
+
+    def __init__(self, clip_id: str, marker_id: str, **changes: Any):
+        self.clip_id, self.marker_id, self.changes = clip_id, marker_id, dict(changes)
+        self.old: dict[str, Any] = {}
+        self.text = self._describe()
+
+    def _describe(self, marker: Marker | None = None) -> str:
+        verbs = {"name": "Rename", "color": "Recolour", "frame": "Move"}
+        verb = verbs[next(iter(self.changes))] if len(self.changes) == 1 and \
+            next(iter(self.changes)) in verbs else "Change"
+        return f"{verb} marker" + (f" {marker.title}" if marker is not None else "")
+
+    def validate(self, project: Project) -> dict[str, Any]:
+        project.marker(self.clip_id, self.marker_id)
+        if not self.changes:
+            raise InputError("nothing to change on the marker")
+        for name in self.changes:
+            if name not in MARKER_FIELDS:
+                raise InputError(f"a marker has no setting {name!r}")
+        return {name: project.check_marker_field(self.clip_id, name, value,
+                                                 ignore=self.marker_id)
+                for name, value in self.changes.items()}
+
+    def redo(self, project: Project) -> None:
+        values = self.validate(project)
+        marker = project.marker(self.clip_id, self.marker_id)
+        self.old = {name: getattr(marker, name) for name in values}
+        for name, value in values.items():
+            setattr(marker, name, value)
+        self.text = self._describe(marker)  # the marker as it is now: "Rename marker 'new'"
+        project.clips[self.clip_id].sort()
+
+    def undo(self, project: Project) -> None:
+        marker = project.marker(self.clip_id, self.marker_id)
+        for name, value in self.old.items():
+            setattr(marker, name, value)
+        project.clips[self.clip_id].sort()
 
 
 class AddMedia(Command):

@@ -1,10 +1,12 @@
-"""The editor's document: media in the project, clips in the timeline and their range edits.
+"""The editor's document: media in the project, clips in the timeline, their range edits and
+markers.
 
 Qt-free and engine-free (core is the bottom layer); ``engine.project_jobs`` turns an edit into a
 ``RangeJob``. Every change a user can undo goes through ``core.commands``, which validate with
 the checks below before they touch anything, so a Project in memory always satisfies:
 edits of a clip are sorted by start, never overlap, lie inside the clip, have at least one
-frame, and refer only to media items of a fitting kind.
+frame, and refer only to media items of a fitting kind; markers of a clip are sorted by frame,
+lie inside the clip and are at most one per frame.
 """
 
 from __future__ import annotations
@@ -30,6 +32,12 @@ PROVIDERS = ("auto", "cuda", "cpu")
 EDIT_FIELDS = ("photo_id", "audio_id", "audio_offset", "swap", "sync", "feather", "strength",
                "color_match", "label")
 MAX_FEATHER = 128.0  # pixels of the 256-pixel crop; more than half the crop is meaningless
+# Marker colours by name (OpenTimelineIO's marker colours, less black/pink): the UI paints them.
+MARKER_COLORS = ("red", "orange", "yellow", "green", "cyan", "blue", "purple", "magenta",
+                 "white")
+DEFAULT_MARKER_COLOR = "green"
+MARKER_FIELDS = ("frame", "name", "color")
+MAX_MARKER_NAME = 200
 
 
 def new_id() -> str:
@@ -118,6 +126,31 @@ class RangeEdit:
 
 
 @dataclass
+class Marker:
+    """A named, coloured point on a clip (frame ``frame``), as editors leave notes."""
+
+    id: str
+    frame: int
+    name: str = ""
+    color: str = DEFAULT_MARKER_COLOR
+
+    @classmethod
+    def new(cls, frame: int, **fields: Any) -> Marker:
+        return cls(id=new_id(), frame=frame, **fields)
+
+    @property
+    def title(self) -> str:
+        return f"'{self.name}'" if self.name else f"at frame {self.frame}"
+
+
+def step_to(points: list[int], frame: int, direction: int) -> int | None:
+    """The nearest of ``points`` strictly after (direction > 0) or before ``frame``."""
+    if direction > 0:
+        return min((p for p in points if p > frame), default=None)
+    return max((p for p in points if p < frame), default=None)
+
+
+@dataclass
 class ClipState:
     media_id: str
     edits: list[RangeEdit] = field(default_factory=list)
@@ -126,6 +159,8 @@ class ClipState:
     playhead: int = 0
     model_set: str | None = None
     """A model set for this clip's edits (e.g. one adapted to its actor); None: the project's."""
+    markers: list[Marker] = field(default_factory=list)
+    """Sorted by frame, at most one per frame."""
 
     def find(self, edit_id: str) -> RangeEdit | None:
         return next((e for e in self.edits if e.id == edit_id), None)
@@ -135,6 +170,23 @@ class ClipState:
 
     def sort(self) -> None:
         self.edits.sort(key=lambda e: e.start)
+        self.markers.sort(key=lambda m: m.frame)
+
+    def find_marker(self, marker_id: str) -> Marker | None:
+        return next((m for m in self.markers if m.id == marker_id), None)
+
+    def marker_at(self, frame: int) -> Marker | None:
+        return next((m for m in self.markers if m.frame == frame), None)
+
+    def edit_points(self, frame_count: int) -> list[int]:
+        """Where the playhead stops going to the previous/next edit point (up/down): the
+        clip's first and last frame, and every edit's first frame and the frame after it
+        (the cut back to the source)."""
+        last = max(frame_count - 1, 0)
+        points = {0, last}
+        for e in self.edits:
+            points.update((min(e.start, last), min(e.stop, last)))
+        return sorted(points)
 
 
 @dataclass
@@ -262,6 +314,48 @@ class Project:
             raise InputError(f"the in mark ({mark_in}) must come before the out mark "
                              f"({mark_out})")
 
+    def marker(self, clip_id: str, marker_id: str) -> Marker:
+        found = self.clip(clip_id).find_marker(marker_id)
+        if found is None:
+            raise InputError(f"marker {marker_id} is not on clip {self.clip_name(clip_id)}")
+        return found
+
+    def check_marker_field(self, clip_id: str, name: str, value: Any,
+                           ignore: str | None = None) -> Any:
+        """The value as stored, or InputError (a frame outside the clip, or one that already
+        has another marker; a name of more than one line; a colour not in MARKER_COLORS)."""
+        if name == "frame":
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise InputError(f"a marker's frame must be a whole number, not {value!r}")
+            frames = self.frame_count(clip_id)
+            if value < 0 or (frames is not None and value >= frames):
+                raise InputError(f"frame {value} is outside {self.clip_name(clip_id)}"
+                                 + (f" ({frames} frames)" if frames else ""))
+            other = self.clip(clip_id).marker_at(value)
+            if other is not None and other.id != ignore:
+                raise InputError(f"frame {value} already has "
+                                 + (f"marker '{other.name}'" if other.name else "a marker"))
+            return value
+        if name == "name":
+            if not isinstance(value, str) or "\n" in value or len(value) > MAX_MARKER_NAME:
+                raise InputError(f"a marker's name must be one line of at most "
+                                 f"{MAX_MARKER_NAME} characters")
+            return value
+        if name == "color":
+            if value not in MARKER_COLORS:
+                raise InputError(f"marker colour {value!r} is not one of "
+                                 f"{', '.join(MARKER_COLORS)}")
+            return value
+        raise InputError(f"a marker has no setting {name!r}")
+
+    def checked_marker(self, clip_id: str, marker: Marker,
+                       ignore: str | None = None) -> Marker:
+        if not isinstance(marker.id, str) or not marker.id:
+            raise InputError("a marker needs an id")
+        values = {name: self.check_marker_field(clip_id, name, getattr(marker, name), ignore)
+                  for name in MARKER_FIELDS}
+        return replace(marker, **values)
+
     def check_consistent(self) -> None:
         """Whole-document invariants, for files read from disk."""
         for media_id, item in self.media.items():
@@ -286,3 +380,9 @@ class Project:
                 raise InputError(f"model set {clip.model_set!r} is not a model set id")
             clip.sort()
             clip.edits = [self.checked_edit(clip_id, e, ignore=e.id) for e in clip.edits]
+            ids = [m.id for m in clip.markers]
+            if len(set(ids)) != len(ids):
+                raise InputError(f"clip {self.clip_name(clip_id)} has two markers with one id")
+            markers, clip.markers = clip.markers, []
+            for m in markers:  # one at a time, so that two on one frame are caught
+                clip.markers.append(self.checked_marker(clip_id, m))

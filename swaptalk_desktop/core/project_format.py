@@ -19,6 +19,7 @@ from .hashing import content_fingerprint
 from .project import (
     SCHEMA_VERSION,
     ClipState,
+    Marker,
     MediaItem,
     Project,
     RangeEdit,
@@ -31,7 +32,8 @@ FORMAT_ID = "swaptalk-desktop-project"
 # MIGRATIONS[v] upgrades a file dict of schema v to schema v + 1 (pure dict -> dict). Schema 1
 # is the first released format, so the table is empty; a change to the format bumps
 # SCHEMA_VERSION and adds the step from the previous version here. Optional fields that older
-# readers ignore and whose absence means the old behaviour (a clip's "model_set") need no bump.
+# readers ignore and whose absence means the old behaviour (a clip's "model_set", a clip's
+# "markers") need no bump; each is written only when it holds something.
 MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
 
 
@@ -81,6 +83,9 @@ def project_to_dict(project: Project, base_dir: Path | None) -> dict:
                  "mark_out": clip.mark_out, "playhead": clip.playhead, "edits": edits}
         if clip.model_set is not None:  # optional: files without it read as before
             entry["model_set"] = clip.model_set
+        if clip.markers:  # optional, likewise
+            entry["markers"] = [{"id": m.id, "frame": m.frame, "name": m.name,
+                                 "color": m.color} for m in clip.markers]
         clips.append(entry)
     return {"format": FORMAT_ID, "schema_version": SCHEMA_VERSION, "media": media,
             "clips": clips, "current_clip": project.current_clip,
@@ -142,6 +147,11 @@ def _edit(d: dict) -> RangeEdit:
     return RangeEdit(id=str(d["id"]), start=d["start"], stop=d["stop"], **known)
 
 
+def _marker(d: dict) -> Marker:
+    known = {k: d[k] for k in ("name", "color") if k in d}
+    return Marker(id=str(d["id"]), frame=d["frame"], **known)
+
+
 def project_from_dict(data: Any, base_dir: Path | None, name: str) -> Project:
     """Read a (possibly older) file dict; raises FormatError naming ``name`` and the cause."""
     if not isinstance(data, dict) or data.get("format") != FORMAT_ID:
@@ -166,7 +176,8 @@ def project_from_dict(data: Any, base_dir: Path | None, name: str) -> Project:
             clip = ClipState(media_id=str(entry["media_id"]), mark_in=entry.get("mark_in"),
                              mark_out=entry.get("mark_out"), playhead=entry.get("playhead", 0),
                              edits=[_edit(e) for e in entry.get("edits", [])],
-                             model_set=entry.get("model_set"))
+                             model_set=entry.get("model_set"),
+                             markers=[_marker(m) for m in entry.get("markers") or []])
             if clip.media_id in project.clips:
                 raise ValueError(f"clip {clip.media_id} appears twice")
             project.clips[clip.media_id] = clip
