@@ -1,6 +1,6 @@
 """The timeline: ruler, picture, clip audio and replacement dialogue lanes, with range edits."""
 
-from .model import EditView
+from .model import EditView, MarkerView
 from .widget import TimelineWidget
 
-__all__ = ["EditView", "TimelineWidget"]
+__all__ = ["EditView", "MarkerView", "TimelineWidget"]

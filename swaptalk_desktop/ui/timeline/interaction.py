@@ -28,8 +28,8 @@ PAN_PER_NOTCH = 0.12  # of the visible span
 
 @dataclass(frozen=True)
 class Hit:
-    kind: str  # ruler | mark_in | mark_out | edit | playhead | dialogue | empty | outside
-    edit_id: str | None = None
+    kind: str  # ruler | mark_in | mark_out | marker | edit | playhead | dialogue | empty | outside
+    edit_id: str | None = None  # the edit's id; for "marker", the marker's
     side: str | None = None  # left | right | body
 
 
@@ -73,6 +73,9 @@ class GestureFilter(QObject):
         if kind == QEvent.Type.MouseButtonRelease:
             return self._release(ev)
         if kind == QEvent.Type.MouseButtonDblClick:
+            hit = self.hit(ev.position())
+            if hit.kind == "marker" and ev.button() == Qt.MouseButton.LeftButton:
+                self.t.markerActivated.emit(hit.edit_id)
             return True
         if kind == QEvent.Type.Wheel:
             return self._wheel(ev)
@@ -88,6 +91,9 @@ class GestureFilter(QObject):
             for kind, mark in (("mark_in", t.state.mark_in), ("mark_out", t.state.mark_out)):
                 if mark is not None and abs(t._frame_to_px(mark) - pos.x()) <= 5:
                     return Hit(kind)
+            marker = t.marker_at_px(pos.x())
+            if marker is not None:  # a press seeks to the marker's frame, then scrubs
+                return Hit("marker", marker.id)
             return Hit("ruler")
         if not t._in_view(pos):
             return Hit("outside")
@@ -144,6 +150,9 @@ class GestureFilter(QObject):
         t = self.t
         if hit.kind == "ruler":
             t._user_playhead(self._frame_at(pos), seek=True)
+        elif hit.kind == "marker":
+            marker = next(m for m in t.state.markers if m.id == hit.edit_id)
+            t._user_playhead(marker.frame, seek=True)
         elif hit.kind in ("mark_in", "mark_out"):
             g.origin = t.state.mark_in if hit.kind == "mark_in" else t.state.mark_out
         elif hit.kind == "edit":
@@ -170,8 +179,9 @@ class GestureFilter(QObject):
                 hit = self.hit(pos)
                 self.t._set_hover(hit if hit.kind == "edit" else None)
                 self._set_cursor(hit, pressed=False)
-                self.t.viewport().setToolTip(self.t._edit_tooltip(hit.edit_id)
-                                             if hit.kind == "edit" else "")
+                tip = self.t._edit_tooltip(hit.edit_id) if hit.kind == "edit" else \
+                    self.t._marker_tooltip(hit.edit_id) if hit.kind == "marker" else ""
+                self.t.viewport().setToolTip(tip)
             return False
         kind = g.hit.kind
         if not g.moved:
@@ -182,7 +192,7 @@ class GestureFilter(QObject):
         x = self.t._pos_to_view(pos).x()
         fine = bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
         tolerance = 0.0 if fine or not self.t.snapping else theme.SNAP_PX / self.t._ppf()
-        if kind in ("ruler", "playhead"):
+        if kind in ("ruler", "playhead", "marker"):
             self.t._user_playhead(self._frame_at(pos, tolerance), seek=False)
         elif kind in ("mark_in", "mark_out"):
             self._drag_mark(kind, g.origin + (x - g.press_x), tolerance)
@@ -222,6 +232,7 @@ class GestureFilter(QObject):
         if tolerance > 0:
             state = self.t.state
             targets = [m for m in (state.mark_in, state.mark_out) if m is not None]
+            targets += [m.frame for m in state.markers]
             for edit in state.edits.values():
                 targets += [edit.start, edit.stop]
             snapped = snap_position(x, targets, tolerance)

@@ -31,6 +31,16 @@ class EditView:
     label: str = ""
 
 
+@dataclass(frozen=True)
+class MarkerView:
+    """A marker as the ruler draws it; ``color`` is a name of core.project.MARKER_COLORS."""
+
+    id: str
+    frame: int
+    name: str = ""
+    color: str = "green"
+
+
 class FrameClock:
     """Continuous frame positions <-> seconds on the audio clock.
 
@@ -121,6 +131,7 @@ class TimelineState:
     mark_out: int | None = None
     lanes: dict[str, Lane] = field(default_factory=lambda: layout_lanes(0))
     hovered: tuple[str, str] | None = None  # (edit id, "left"|"right"|"body")
+    markers: list[MarkerView] = field(default_factory=list)  # sorted by frame
 
     @property
     def frame_count(self) -> int:
@@ -130,9 +141,11 @@ class TimelineState:
         return sorted(self.edits.values(), key=lambda e: (e.start, e.stop))
 
     def snap_targets(self, exclude: str | None = None) -> list[int]:
-        """Boundaries an edge is drawn to: playhead, marks, other edits' ends, clip ends."""
+        """Boundaries an edge is drawn to: playhead, marks, markers, other edits' ends, clip
+        ends."""
         targets = [0, self.frame_count, self.playhead]
         targets += [m for m in (self.mark_in, self.mark_out) if m is not None]
+        targets += [m.frame for m in self.markers]
         for edit in self.edits.values():
             if edit.id != exclude:
                 targets += [edit.start, edit.stop]

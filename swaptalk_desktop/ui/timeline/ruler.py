@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsWidget
 
 from ...core.timebase import frame_to_timecode, nominal_rate
@@ -38,8 +38,9 @@ class _StateAxis(pg.AxisItem):
 
 
 class RulerAxis(_StateAxis):
-    """Timecode labels at the clip's nominal rate, frame ticks, the in/out range and the
-    playhead's head (the part an editor grabs to scrub)."""
+    """Timecode labels at the clip's nominal rate, frame ticks, the in/out range, the markers
+    (a coloured flag with the name beside it where there is room) and the playhead's head
+    (the part an editor grabs to scrub)."""
 
     def __init__(self, state: TimelineState):
         super().__init__("top", state)
@@ -65,7 +66,42 @@ class RulerAxis(_StateAxis):
         p.setPen(QPen(theme.BORDER, 1))
         p.drawLine(QPointF(rect.left(), rect.bottom() - 0.5),
                    QPointF(rect.right(), rect.bottom() - 0.5))
+        self._paint_markers(p, rect, origin, unit)
         self._paint_head(p, rect, origin + self.state.playhead * unit)
+
+    def _paint_markers(self, p: QPainter, rect: QRectF, origin: float, unit: float) -> None:
+        markers = self.state.markers
+        if not markers:
+            return
+        top = rect.top() + 17
+        font = theme.ui_font(7)
+        metrics = QFontMetricsF(font)
+        p.setFont(font)
+        xs = [origin + m.frame * unit for m in markers]
+        for i, (marker, x) in enumerate(zip(markers, xs, strict=True)):
+            if x < rect.left() - 200 or x > rect.right() + 6:
+                continue
+            color = theme.MARKER_COLORS.get(marker.color, theme.MARKER_COLORS["green"])
+            line = QColor(color)
+            line.setAlpha(150)
+            p.setPen(QPen(line, 1))
+            p.drawLine(QPointF(round(x) + 0.5, top + 8), QPointF(round(x) + 0.5, rect.bottom()))
+            flag = QPainterPath()
+            flag.addPolygon(QPolygonF([QPointF(x - 4.5, top), QPointF(x + 4.5, top),
+                                       QPointF(x + 4.5, top + 6), QPointF(x, top + 10),
+                                       QPointF(x - 4.5, top + 6)]))
+            flag.closeSubpath()
+            p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            p.fillPath(flag, color)
+            p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+            if marker.name:
+                right = xs[i + 1] - 8 if i + 1 < len(xs) else rect.right()
+                room = right - (x + 7)
+                if room >= 24:
+                    text = metrics.elidedText(marker.name, Qt.TextElideMode.ElideRight, room)
+                    p.setPen(theme.MARKER_TEXT)
+                    p.drawText(QRectF(x + 7, top - 1, room, 11),
+                               Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
 
     def _paint_ticks(self, p: QPainter, rect: QRectF, x0: float, x1: float, origin: float,
                      unit: float) -> None:

@@ -28,6 +28,13 @@ THUMB_PLACEHOLDER = QColor("#262a30")
 PLAYHEAD = QColor("#e5484d")
 MARK = QColor("#d6a34b")
 MARK_RANGE = QColor(214, 163, 75, 60)
+# core.project.MARKER_COLORS, as painted on the ruler and in the marker list
+MARKER_COLORS = {"red": QColor("#ef5b5b"), "orange": QColor("#f08c3a"),
+                 "yellow": QColor("#e8cf4a"), "green": QColor("#5cc25c"),
+                 "cyan": QColor("#4cc9d6"), "blue": QColor("#5b8fe8"),
+                 "purple": QColor("#9a6ee0"), "magenta": QColor("#d65cc8"),
+                 "white": QColor("#e8e8e8")}
+MARKER_TEXT = QColor("#d7dae0")
 SELECTION = QColor("#f2f3f5")
 EDIT_TEXT = QColor("#ffffff")
 STATUS = {"done": QColor("#6fb380"), "partial": QColor("#d6a34b"),

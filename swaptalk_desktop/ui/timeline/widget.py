@@ -23,7 +23,7 @@ from .fetch import Thumbs
 from .interaction import GestureFilter, Hit
 from .items import EditRegionItem, LanesItem, MarksItem, PlayheadItem
 from .media_items import ThumbnailItem, WaveformItem
-from .model import EditView, FrameClock, TimelineState, layout_lanes
+from .model import EditView, FrameClock, MarkerView, TimelineState, layout_lanes
 from .ruler import CornerReadout, LaneHeaderAxis, RulerAxis
 
 MIN_SPAN = 6.0          # frames visible at the deepest zoom
@@ -39,6 +39,7 @@ class TimelineWidget(QWidget):
     editDragged = Signal(str, int, int, str, bool)
     offsetDragged = Signal(str, float, str, bool)
     marksChanged = Signal(object, object)
+    markerActivated = Signal(str)   # a double-click on a marker in the ruler: edit it
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -125,6 +126,7 @@ class TimelineWidget(QWidget):
         self.state.playhead = 0
         self.state.mark_in = self.state.mark_out = None
         self.state.selected = None
+        self.state.markers = []
         self.set_edits([])
         self.feeds.set_sources(waveform, thumbs)
         self._apply_clip_limits()
@@ -187,6 +189,19 @@ class TimelineWidget(QWidget):
     def set_marks(self, mark_in: int | None, mark_out: int | None) -> None:
         self.state.mark_in, self.state.mark_out = mark_in, mark_out
         self._update_overlays()
+
+    def set_markers(self, markers: Sequence[MarkerView]) -> None:
+        self.state.markers = sorted(markers, key=lambda m: m.frame)
+        self._ruler.update()
+
+    def marker_at_px(self, x: float, tolerance: float = 6.0) -> MarkerView | None:
+        """The marker drawn nearest to viewport x, within ``tolerance`` pixels."""
+        best = None
+        for marker in self.state.markers:
+            distance = abs(self._frame_to_px(marker.frame) - x)
+            if distance <= tolerance and (best is None or distance < best[0]):
+                best = (distance, marker)
+        return best[1] if best is not None else None
 
     def zoom_to_fit(self) -> None:
         lo, hi = self._limits()
@@ -350,6 +365,13 @@ class TimelineWidget(QWidget):
         return (f"{edit.label or 'Edit'}\n{frame_to_timecode(edit.start, fps)} – "
                 f"{frame_to_timecode(edit.stop, fps)} ({edit.stop - edit.start} frames)\n"
                 f"{status}")
+
+    def _marker_tooltip(self, marker_id: str) -> str:
+        marker = next((m for m in self.state.markers if m.id == marker_id), None)
+        if marker is None:
+            return ""
+        return (f"{marker.name or 'Marker'}\n{frame_to_timecode(marker.frame, self._ruler.fps)}"
+                f"  ·  frame {marker.frame}\ndouble-click to rename or recolour")
 
     def _set_hover(self, hit: Hit | None) -> None:
         hovered = (hit.edit_id, hit.side) if hit is not None else None
