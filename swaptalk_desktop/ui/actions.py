@@ -25,11 +25,24 @@ class Actions:
             raise AttributeError(name) from None
 
 
+# Keys that act in combination rather than as one menu entry; F1 lists them after the menus'.
+CHORDS = [
+    ("Step One Frame Back / Forward (hold K, tap J / L)", "K+J, K+L"),
+    ("Play ½× Back / Forward While Held (hold K, hold J / L)", "K+J, K+L held"),
+    ("Rename or Recolour a Marker", "M on a marker, or double-click it"),
+]
+
+
 def _add(actions: Actions, menu: QMenu, name: str, text: str, slot: Callable,
-         shortcut: str | QKeySequence.StandardKey | None = None, tip: str = "") -> QAction:
+         shortcut: str | list[str] | QKeySequence.StandardKey | None = None, tip: str = "",
+         repeat: bool = True) -> QAction:
+    """``repeat=False``: a held key acts once (J/K/L: holding is part of the gesture)."""
     action = QAction(text, menu.parent())
-    if shortcut is not None:
+    if isinstance(shortcut, list):
+        action.setShortcuts([QKeySequence(s) for s in shortcut])
+    elif shortcut is not None:
         action.setShortcut(QKeySequence(shortcut))
+    action.setAutoRepeat(repeat)
     if tip:
         action.setStatusTip(tip)
     action.triggered.connect(lambda _checked=False: slot())
@@ -84,22 +97,49 @@ def build_menus(w: MainWindow) -> Actions:
 
     play = bar.addMenu("&Playback")
     _add(a, play, "play", "&Play / Pause", w.playback.toggle, "Space")
-    _add(a, play, "shuttle_back", "Play &Backward (1×, 2×, 4×)", w.playback.shuttle_backward, "J")
-    _add(a, play, "stop", "&Stop", w.playback.stop, "K")
-    _add(a, play, "shuttle_fwd", "Play &Forward (1×, 2×, 4×)", w.playback.shuttle_forward, "L")
+    _add(a, play, "shuttle_back", "Play &Backward (1×, 2×, 4×)",
+         lambda: w.transport.press_shuttle(-1), "J", repeat=False)
+    _add(a, play, "stop", "&Stop", w.transport.press_k, "K", repeat=False)
+    _add(a, play, "shuttle_fwd", "Play &Forward (1×, 2×, 4×)",
+         lambda: w.transport.press_shuttle(1), "L", repeat=False)
+    _add(a, play, "slow_back", "Play Backward Slowly (½×)", lambda: w.playback.shuttle_slow(-1),
+         "Shift+J", repeat=False)
+    _add(a, play, "slow_fwd", "Play Forward Slowly (½×)", lambda: w.playback.shuttle_slow(1),
+         "Shift+L", repeat=False)
     play.addSeparator()
     _add(a, play, "prev_frame", "Previous Frame", lambda: w.step(-1), "Left")
     _add(a, play, "next_frame", "Next Frame", lambda: w.step(1), "Right")
     _add(a, play, "back_second", "Back One Second", lambda: w.step_seconds(-1), "Shift+Left")
     _add(a, play, "fwd_second", "Forward One Second", lambda: w.step_seconds(1), "Shift+Right")
+    play.addSeparator()
     _add(a, play, "start", "Go to Start", lambda: w.seek(0), "Home")
     _add(a, play, "end", "Go to End", w.seek_end, "End")
+    _add(a, play, "go_in", "Go to &In Mark", lambda: w.go_to_mark("in"), "Shift+I")
+    _add(a, play, "go_out", "Go to &Out Mark", lambda: w.go_to_mark("out"), "Shift+O")
+    _add(a, play, "prev_edit_point", "Previous &Edit Point", lambda: w.go_to_edit_point(-1),
+         "Up", "The previous edit's start or end, or the clip's first frame")
+    _add(a, play, "next_edit_point", "Next E&dit Point", lambda: w.go_to_edit_point(1), "Down",
+         "The next edit's start or end (the frame after it), or the clip's last frame")
+
+    markers = bar.addMenu("&Markers")
+    _add(a, markers, "add_marker", "&Add Marker", w.add_marker, "M",
+         "A marker at the playhead; M on a marker opens its name and colour")
+    _add(a, markers, "edit_marker", "&Edit Marker at Playhead…", w.edit_marker, None,
+         "Rename or recolour the marker at the playhead (or press M on it)")
+    _add(a, markers, "delete_marker", "&Delete Marker at Playhead", w.delete_marker,
+         "Ctrl+Alt+M")
+    markers.addSeparator()
+    _add(a, markers, "next_marker", "Go to &Next Marker", lambda: w.go_to_marker(1), "Shift+M")
+    _add(a, markers, "prev_marker", "Go to &Previous Marker", lambda: w.go_to_marker(-1),
+         "Ctrl+Shift+M")
 
     view = bar.addMenu("&View")
     _add(a, view, "view_a", "Source (A)", lambda: w.viewer.set_mode("original"), "1")
     _add(a, view, "view_b", "Processed (B)", lambda: w.viewer.set_mode("processed"), "2")
     _add(a, view, "view_ab", "Wipe A | B", lambda: w.viewer.set_mode("split"), "3")
     view.addSeparator()
+    _add(a, view, "zoom_in", "Zoom Timeline &In", w.zoom_in, ["=", "+"])
+    _add(a, view, "zoom_out", "Zoom Timeline &Out", w.zoom_out, "-")
     _add(a, view, "zoom_fit", "Zoom Timeline to Fit", w.zoom_to_fit, "Shift+Z")
     view.addSeparator()
     for dock in w.docks:
@@ -118,10 +158,11 @@ def build_menus(w: MainWindow) -> Actions:
 
 
 def shortcut_table(actions: Actions) -> list[tuple[str, str]]:
+    """(what, keys) of every menu entry with a shortcut, in menu order, then the CHORDS."""
     rows = []
     for action in actions.by_name.values():
         keys = ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText)
                          for s in action.shortcuts())
         if keys:
             rows.append((action.text().replace("&", ""), keys))
-    return rows
+    return rows + CHORDS

@@ -1,4 +1,5 @@
-"""The main window: media bin, viewer, timeline, edit inspector, job panel and status bar.
+"""The main window: media bin, viewer, timeline, edit inspector, markers, job panel and
+status bar.
 
 The GUI thread only paints and dispatches: decoding and previews run in the preview worker,
 processing and exports in the job queue, probing, peaks and thumbnails in background tasks.
@@ -22,6 +23,7 @@ from .errors import guarded
 from .inspector import Inspector
 from .job_bridge import JobBridge
 from .jobs_panel import JobsPanel
+from .markers_panel import MarkersPanel
 from .media_bin import MediaBin, dropped_paths
 from .playback import PlaybackController
 from .preferences import Preferences
@@ -29,16 +31,18 @@ from .preview_worker import FrameResult, PreviewWorker, ProcessedResult
 from .project_controller import ProjectController
 from .tasks import TaskRunner
 from .timeline import TimelineWidget
+from .transport_keys import TransportKeys
 from .viewer import Viewer
 from .window_adapt import AdaptMixin
 from .window_edit import EditMixin
 from .window_files import FileMixin
 from .window_jobs import JobsMixin
+from .window_markers import MarkersMixin
 
 log = logging.getLogger(__name__)
 
 
-class MainWindow(FileMixin, EditMixin, JobsMixin, AdaptMixin, QMainWindow):
+class MainWindow(FileMixin, EditMixin, JobsMixin, AdaptMixin, MarkersMixin, QMainWindow):
     def __init__(self, prefs: Preferences | None = None, *, models_dirs: list[Path] = (),
                  session_lock: bool = True):
         super().__init__()
@@ -78,6 +82,7 @@ class MainWindow(FileMixin, EditMixin, JobsMixin, AdaptMixin, QMainWindow):
         self.preview = PreviewWorker(self.make_context, self)
         self.jobs = JobBridge(self.model_dirs, self)
         self.playback = PlaybackController(self)
+        self.transport = TransportKeys(self.playback, self.step, self)
 
         self.viewer = Viewer()
         self.setCentralWidget(self.viewer)
@@ -85,14 +90,19 @@ class MainWindow(FileMixin, EditMixin, JobsMixin, AdaptMixin, QMainWindow):
         self.inspector = Inspector()
         self.timeline = TimelineWidget()
         self.jobs_panel = JobsPanel()
+        self.markers_panel = MarkersPanel()
         self.docks: list[QDockWidget] = []
         self._dock("Media", self.media_bin, Qt.DockWidgetArea.LeftDockWidgetArea, 300)
         self._dock("Edit Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea, 360)
         self._dock("Timeline", self.timeline, Qt.DockWidgetArea.BottomDockWidgetArea, 0)
         self._dock("Jobs", self.jobs_panel, Qt.DockWidgetArea.LeftDockWidgetArea, 300)
-        media, _, timeline, jobs = self.docks
+        self._dock("Markers", self.markers_panel, Qt.DockWidgetArea.BottomDockWidgetArea, 0)
+        media, _, timeline, jobs, markers = self.docks
         self.splitDockWidget(media, jobs, Qt.Orientation.Vertical)
         self.resizeDocks([media, jobs], [300, 260], Qt.Orientation.Vertical)
+        # beside the timeline: the list of its points, as tall as the timeline
+        self.splitDockWidget(timeline, markers, Qt.Orientation.Horizontal)
+        self.resizeDocks([timeline, markers], [1160, 270], Qt.Orientation.Horizontal)
         self.resizeDocks([timeline], [300], Qt.Orientation.Vertical)
         self._build_status_bar()
         self.acts = build_menus(self)
@@ -169,6 +179,13 @@ class MainWindow(FileMixin, EditMixin, JobsMixin, AdaptMixin, QMainWindow):
         t.editDragged.connect(self.on_edit_dragged)
         t.offsetDragged.connect(self.on_offset_dragged)
         t.marksChanged.connect(self.on_marks_dragged)
+        t.markerActivated.connect(self.edit_marker)
+
+        m = self.markers_panel
+        m.jumpRequested.connect(self.go_to)
+        m.editRequested.connect(self.edit_marker)
+        m.deleteRequested.connect(self.delete_marker)
+        m.addRequested.connect(self.add_marker)
 
         self.jobs.recordChanged.connect(self.on_job_changed)
         self.jobs_panel.cancelRequested.connect(self.jobs.cancel)
@@ -298,7 +315,7 @@ class MainWindow(FileMixin, EditMixin, JobsMixin, AdaptMixin, QMainWindow):
                                                          "the cache")
         self.timeline.set_playhead(index)
 
-    def _on_speed(self, speed: int) -> None:
+    def _on_speed(self, speed: float) -> None:
         if speed == 0:
             self.remember_playhead()
             self.request_preview()
@@ -306,7 +323,8 @@ class MainWindow(FileMixin, EditMixin, JobsMixin, AdaptMixin, QMainWindow):
         else:
             arrow = "▶" if speed > 0 else "◀"
             sound = "" if speed == 1 else " (sound plays at 1× forward)"
-            self.show_message(f"{arrow} {abs(speed)}×{sound}", 0)
+            rate = "½" if abs(speed) == 0.5 else f"{abs(speed):g}"
+            self.show_message(f"{arrow} {rate}×{sound}", 0)
 
     # --- drag and drop on the whole window --------------------------------------------------
     @guarded
@@ -335,6 +353,7 @@ class MainWindow(FileMixin, EditMixin, JobsMixin, AdaptMixin, QMainWindow):
         if self._closing:
             return
         self._closing = True
+        self.transport.close()
         self.playback.close()
         self.preview.stop()
         self.jobs.shutdown()

@@ -1,4 +1,5 @@
-"""Transport: play/pause, J/K/L shuttle (1x, 2x, 4x, both directions), driven by a clock.
+"""Transport: play/pause, J/K/L shuttle (1x, 2x, 4x, both directions), slow shuttle at 0.5x
+(Shift+J/L, or J/L held with K), driven by a clock.
 
 A decode-ahead thread keeps a short buffer of frames in the playing direction; the GUI timer only
 picks the frame that the clock says is due (dropping frames when decoding falls behind) and
@@ -19,7 +20,8 @@ from ..media import VideoInfo, VideoReader
 from .audio_out import AudioOut, Overlay
 
 log = logging.getLogger(__name__)
-SPEEDS = (1, 2, 4)
+SPEEDS = (0.5, 1, 2, 4)
+SLOW = 0.5
 AHEAD = 24
 _BATCH = 8
 
@@ -133,12 +135,12 @@ class DecodeAhead:
 
 class PlaybackController(QObject):
     frameShown = Signal(int, object, object)   # index, source rgb, processed rgb or None
-    speedChanged = Signal(int)         # signed speed, 0 = stopped
+    speedChanged = Signal(float)       # signed speed, 0 = stopped
 
     def __init__(self, parent: QObject | None = None, audio: AudioOut | None = None):
         super().__init__(parent)
         self.info: VideoInfo | None = None
-        self.speed = 0
+        self.speed: float = 0
         self.position = 0
         self.audio = audio if audio is not None else AudioOut()
         self.overlays: Callable[[], list[Overlay]] = list
@@ -178,6 +180,9 @@ class PlaybackController(QObject):
     def shuttle_backward(self) -> None:  # J
         self._start(-1 if self.speed >= 0 else max(-4, self.speed * 2))
 
+    def shuttle_slow(self, direction: int) -> None:  # Shift+L / Shift+J, or K held + L / J
+        self._start(SLOW if direction > 0 else -SLOW)
+
     def stop(self) -> None:              # K
         if not self.playing:
             return
@@ -192,7 +197,7 @@ class PlaybackController(QObject):
         self._decoder.close()
         self.audio.close()
 
-    def _start(self, speed: int) -> None:
+    def _start(self, speed: float) -> None:
         if self.info is None or self.info.frame_count == 0:
             return
         n = self.info.frame_count
@@ -205,7 +210,7 @@ class PlaybackController(QObject):
         self._t0 = time.monotonic()
         self._origin_s = float(self.info.frame_times[self.position])
         # Composing a processed frame costs about a decode; at 2x/4x the source is shown.
-        processor = self.processed_frames() if abs(speed) == 1 else None
+        processor = self.processed_frames() if abs(speed) <= 1 else None
         self._decoder.start(self.info, self.position, 1 if speed > 0 else -1, processor)
         if speed == 1:
             self.audio.play(self.info.path, self.info.audio_time(self.position),
