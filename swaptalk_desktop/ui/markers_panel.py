@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -69,6 +69,7 @@ class MarkersPanel(QWidget):
         self.tree.itemActivated.connect(lambda item, _c: self.editRequested.emit(
             item.data(0, _ID)))
         self.tree.currentItemChanged.connect(self._current_changed)
+        self.tree.installEventFilter(self)
         layout.addWidget(self.tree)
         self.hint = QLabel("No markers. Press M to add one at the playhead.")
         self.hint.setWordWrap(True)
@@ -154,12 +155,22 @@ class MarkersPanel(QWidget):
         if item is not None and not self._syncing:  # arrow keys in the list jump too
             self._clicked(item, 0)
 
-    def keyPressEvent(self, event) -> None:
-        if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
-            self._emit_selected(self.deleteRequested)
-            event.accept()
-            return
-        super().keyPressEvent(event)
+    # Inside the list, ↑/↓ move between markers (and jump) and Delete deletes the marker: the
+    # list claims those keys before the window's shortcuts (edit points, Remove Edit) see them.
+    _OWN_KEYS = (Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_Delete, Qt.Key.Key_Backspace)
+
+    def eventFilter(self, obj: QObject, ev: QEvent) -> bool:
+        if obj is self.tree and ev.type() in (QEvent.Type.ShortcutOverride,
+                                              QEvent.Type.KeyPress):
+            if ev.key() in self._OWN_KEYS and \
+                    ev.modifiers() == Qt.KeyboardModifier.NoModifier:
+                ev.accept()
+                if ev.type() == QEvent.Type.KeyPress and \
+                        ev.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+                    self._emit_selected(self.deleteRequested)
+                    return True
+                return False
+        return super().eventFilter(obj, ev)
 
 
 class MarkerDialog(QDialog):

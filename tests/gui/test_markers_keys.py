@@ -261,3 +261,21 @@ def test_a_press_on_a_marker_flag_seeks_to_its_frame(qtbot, opened):
     at = w.timeline.point_at(14, "ruler") + QPointF(2, 0)  # a little beside the flag's tip
     QTest.mouseClick(w.timeline.viewport(), Qt.MouseButton.LeftButton, pos=at.toPoint())
     assert w.playhead == 14
+
+
+def test_in_the_marker_list_arrows_move_between_markers_and_delete_deletes_one(qtbot, opened):
+    w, clip_id, state = opened
+    w.controller.push(SetMarks(clip_id, 0, 40))
+    w.add_edit()  # Delete outside the list would remove this edit
+    for frame in (4, 16, 28):
+        w.seek(frame)
+        key(w, Qt.Key.Key_M)
+    tree = w.markers_panel.tree
+    tree.setFocus()
+    tree.setCurrentItem(tree.topLevelItem(0))
+    assert w.playhead == 4
+    QTest.keyClick(tree, Qt.Key.Key_Down)
+    assert w.playhead == 16  # the next marker, not the next edit point
+    QTest.keyClick(tree, Qt.Key.Key_Delete)
+    assert [m.frame for m in state.markers] == [4, 28]
+    assert len(state.edits) == 1
