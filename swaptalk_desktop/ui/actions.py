@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QMenu, QVBoxLayout, QWidget
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -17,6 +18,8 @@ class Actions:
 
     def __init__(self) -> None:
         self.by_name: dict[str, QAction] = {}
+        self.menu_of: dict[str, str] = {}
+        """The title of each action's menu, for the F1 table's sections."""
 
     def __getattr__(self, name: str) -> QAction:
         try:
@@ -27,9 +30,9 @@ class Actions:
 
 # Keys that act in combination rather than as one menu entry; F1 lists them after the menus'.
 CHORDS = [
-    ("Step One Frame Back / Forward (hold K, tap J / L)", "K+J, K+L"),
-    ("Play ½× Back / Forward While Held (hold K, hold J / L)", "K+J, K+L held"),
-    ("Rename or Recolour a Marker", "M on a marker, or double-click it"),
+    ("Step One Frame (hold K, tap J / L)", "K+J, K+L"),
+    ("Play ½× While Held (hold K, hold J / L)", "K+J, K+L held"),
+    ("Rename / Recolour Marker", "M on it, double-click"),
 ]
 
 
@@ -48,6 +51,7 @@ def _add(actions: Actions, menu: QMenu, name: str, text: str, slot: Callable,
     action.triggered.connect(lambda _checked=False: slot())
     menu.addAction(action)
     actions.by_name[name] = action
+    actions.menu_of[name] = menu.title().replace("&", "")
     return action
 
 
@@ -80,6 +84,7 @@ def build_menus(w: MainWindow) -> Actions:
     edit.addAction(undo)
     edit.addAction(redo)
     a.by_name["undo"], a.by_name["redo"] = undo, redo
+    a.menu_of["undo"] = a.menu_of["redo"] = "Edit"
     edit.addSeparator()
     _add(a, edit, "add_edit", "&Add Edit at Marks", w.add_edit, "E",
          "New edit over the in/out marks, or two seconds around the playhead")
@@ -157,12 +162,57 @@ def build_menus(w: MainWindow) -> Actions:
     return a
 
 
-def shortcut_table(actions: Actions) -> list[tuple[str, str]]:
-    """(what, keys) of every menu entry with a shortcut, in menu order, then the CHORDS."""
-    rows = []
-    for action in actions.by_name.values():
+def shortcut_sections(actions: Actions) -> list[tuple[str, list[tuple[str, str]]]]:
+    """(menu title, [(what, keys)]) for every menu entry with a shortcut, in menu order, then
+    the CHORDS under "Combinations"."""
+    sections: dict[str, list[tuple[str, str]]] = {}
+    for name, action in actions.by_name.items():
         keys = ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText)
                          for s in action.shortcuts())
         if keys:
-            rows.append((action.text().replace("&", ""), keys))
-    return rows + CHORDS
+            sections.setdefault(actions.menu_of.get(name, ""), []).append(
+                (action.text().replace("&", ""), keys))
+    return [*sections.items(), ("Combinations", list(CHORDS))]
+
+
+def shortcut_table(actions: Actions) -> list[tuple[str, str]]:
+    """(what, keys) of every menu entry with a shortcut, in menu order, then the CHORDS."""
+    return [row for _title, rows in shortcut_sections(actions) for row in rows]
+
+
+def shortcut_html(actions: Actions, columns: int = 3) -> str:
+    """The F1 table: the sections in ``columns`` side-by-side columns of about equal length
+    (one long list would not fit a 720-pixel screen)."""
+    sections = shortcut_sections(actions)
+    total = sum(len(rows) + 1 for _t, rows in sections)
+    cells: list[list[str]] = [[]]
+    used = 0
+    for title, rows in sections:
+        if cells[-1] and used + len(rows) / 2 > total / columns and len(cells) < columns:
+            cells.append([])
+            used = 0
+        cells[-1].append(f"<tr><td colspan=2 style='padding-top:8px'><b>{title}</b></td></tr>")
+        cells[-1] += [f"<tr><td style='white-space:nowrap'>{what}</td>"
+                      f"<td style='padding-left:12px; white-space:nowrap'><b>{keys}</b></td>"
+                      "</tr>" for what, keys in rows]
+        used += len(rows) + 1
+    body = "".join(f"<td valign=top style='padding-right:24px'><table>{''.join(c)}</table>"
+                   "</td>" for c in cells)
+    return f"<table><tr>{body}</tr></table>"
+
+
+def shortcuts_dialog(actions: Actions, parent: QWidget | None = None) -> QDialog:
+    """Help ▸ Keyboard Shortcuts (F1): the table at its natural width (a message box would wrap
+    it into a column taller than the screen)."""
+    dialog = QDialog(parent)
+    dialog.setWindowTitle("Keyboard shortcuts")
+    layout = QVBoxLayout(dialog)
+    table = QLabel(shortcut_html(actions))
+    table.setObjectName("shortcuts")
+    table.setTextFormat(Qt.TextFormat.RichText)
+    table.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    layout.addWidget(table)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+    buttons.rejected.connect(dialog.reject)
+    layout.addWidget(buttons)
+    return dialog

@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 import numpy as np
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from .. import __version__
@@ -16,7 +17,7 @@ from ..core.project import MediaItem
 from ..core.project_io import PROJECT_SUFFIX, pending_recovery
 from ..core.timebase import frame_to_timecode
 from ..engine.project_jobs import jobs_for_clip
-from .actions import shortcut_table
+from .actions import shortcuts_dialog
 from .dialogs import RecoveryDialog, RelinkDialog
 from .errors import user_message
 from .export_dialog import ExportDialog, ExportRequest
@@ -307,11 +308,9 @@ class FileMixin:
                 self.show_error(user_message(exc, "re-queueing a job"))
 
     def show_shortcuts(self) -> None:
-        rows = "".join(f"<tr><td>{name}</td><td style='padding-left:16px'><b>{keys}</b></td>"
-                       "</tr>" for name, keys in shortcut_table(self.acts))
-        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts",
-                          f"<table>{rows}</table>", parent=self)
-        box.open()
+        dialog = shortcuts_dialog(self.acts, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
 
     def show_about(self) -> None:
         QMessageBox.about(self, "About SwapTalk Desktop",

@@ -12,7 +12,7 @@ import pytest
 from gui_helpers import WAIT_MS, import_and_open, key
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QDialog, QLabel
 
 from swaptalk_desktop.core.commands import SetMarks
 from swaptalk_desktop.ui.actions import shortcut_table
@@ -219,9 +219,12 @@ def test_every_key_is_in_the_menus_and_in_f1(qtbot, opened):
     menus = {a.text().replace("&", "") for m in w.menuBar().actions() for a in m.menu().actions()}
     assert {"Add Marker", "Edit Marker at Playhead…", "Go to Next Marker", "Zoom Timeline In",
             "Next Edit Point", "Go to In Mark"} <= menus
-    w.show_shortcuts()
-    box = next(b for b in w.findChildren(QMessageBox) if b.windowTitle() == "Keyboard shortcuts")
-    assert "Ctrl+Shift+M" in box.text() and "K+L" in box.text() and "Shift+I" in box.text()
+    key(w, Qt.Key.Key_F1)
+    box = next(b for b in w.findChildren(QDialog) if b.windowTitle() == "Keyboard shortcuts")
+    text = box.findChild(QLabel, "shortcuts").text()
+    for keys in ("Ctrl+Shift+M", "K+J, K+L", "Shift+I", "Shift+L", "Down", "=, +"):
+        assert f"<b>{keys}</b>" in text, keys
+    assert box.isVisible() and box.height() < 700  # fits a 1280×720 screen
     box.close()
 
 
