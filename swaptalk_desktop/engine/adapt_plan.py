@@ -164,7 +164,8 @@ def plan_footage(frame_times: np.ndarray, duration_s: float, fps: float,
 
 # --- base sets ------------------------------------------------------------------------------
 def train_weights_file(model_set) -> Path:
-    return model_set.manifest_path.parent / f"{model_set.id}{TRAIN_WEIGHTS_SUFFIX}"
+    from ..inference.manifest import train_weights_file as find
+    return find(model_set)
 
 
 def weights_config_name(path: Path) -> str | None:

@@ -30,7 +30,7 @@ STAGE_ROLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "swap": (("target", "source"), ("latent",)),
     "sync": (("upper", "reference", "mel"), ("lower",)),
     "decode": (("latent",), ("image",)),
-    "lips": (("mel",), ("shape",)),
+    "lips": (("mel",), ("shape", "features")),
 }
 # A set without encode or decode cannot produce a single frame.
 REQUIRED_STAGES: tuple[str, ...] = ("encode", "decode")
@@ -225,7 +225,8 @@ def _check_role_shapes(stage: str, inputs: dict[str, TensorSpec], outputs: dict[
     if stage in ("sync", "lips"):
         constants += [("mel", 1, 1), ("mel", 2, MEL_BINS)]
     if stage == "lips":
-        constants += [("shape", 1, 1), ("shape", 2, LIP_POINT_COUNT), ("shape", 3, 2)]
+        constants += [("shape", 1, 1), ("shape", 2, LIP_POINT_COUNT), ("shape", 3, 2),
+                      ("features", 1, 1), ("features", 2, 1)]
         if not isinstance(inputs["mel"].shape[3], int):
             raise _fail(path, where, "lips tensor 'mel' must give its window length as a number")
     for role, axis, want in constants:
@@ -444,3 +445,23 @@ def resolve_set(spec: SetSpec, manifest_path: Path, own: Mapping[str, ModelEntry
                          mel_window=spec.mel_window, stages=stages, manifest_path=manifest_path)
     _check_set_consistency(model_set)
     return model_set
+
+
+TRAIN_WEIGHTS_SUFFIX = ".train.safetensors"
+
+
+def train_weights_file(model_set: ModelSet) -> Path:
+    """The torch weights a set's latent stages were exported from (adaptation starts there).
+
+    ``<set id>.train.safetensors`` beside the set's manifest; for a set that reuses another
+    set's latent stages (e.g. v2 = v1's stages + a lips stage), the one weights file in the
+    folder of its decoder. The first candidate is returned when none exists, so the error
+    names the file a user would expect."""
+    own = model_set.manifest_path.parent / f"{model_set.id}{TRAIN_WEIGHTS_SUFFIX}"
+    if own.is_file():
+        return own
+    for entry in model_set.stages.get("decode", ()):
+        found = sorted(entry.path.parent.glob(f"*{TRAIN_WEIGHTS_SUFFIX}"))
+        if len(found) == 1:
+            return found[0]
+    return own

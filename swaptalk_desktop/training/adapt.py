@@ -41,6 +41,7 @@ from ..engine.adapt_plan import (
 )
 from ..engine.progress import ProgressEvent
 from ..inference import ModelRegistry, user_model_dir
+from ..inference.manifest import train_weights_file
 from ..media import VideoInfo, probe_video
 from .archs import build_module
 from .checkpoint_io import read_checkpoint, save_checkpoint
@@ -62,7 +63,7 @@ LOCK_WAIT_S = 20.0
 
 def _base_from_set(registry: ModelRegistry, set_id: str | None):
     model_set = registry.get_set(set_id)
-    weights = train_weights_path(model_set.manifest_path.parent, model_set.id)
+    weights = train_weights_file(model_set)
     if not weights.is_file():
         raise InputError(f"model set '{model_set.id}' has no training weights ({weights.name} "
                          "beside its manifest); adapt a set made by `swaptalk train export`, "
