@@ -187,12 +187,18 @@ class StageRunners:
 
     def lips(self, mel: np.ndarray) -> np.ndarray:
         """float32 [B, 40, 2] lip-shape change from the closed mouth, from mel [B, 80, T]."""
+        return self.lips_with_features(mel)[0]
+
+    def lips_with_features(self, mel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(shape change [B, 40, 2], the stage's last hidden layer [B, F]): the features let the
+        engine refit the last layer to one actor in closed form (engine/mouth_sync.py)."""
         mel = np.asarray(mel, np.float32)
         t = self.lips_window
         if mel.ndim != 3 or mel.shape[1:] != (MEL_BINS, t):
             raise ValueError(f"lips mel must be [B, {MEL_BINS}, {t}], got {list(mel.shape)}")
-        out = self._run("lips", {"mel": mel[:, None]}, ("mel",), "shape")
-        return out.reshape(len(mel), LIP_POINT_COUNT, 2)
+        shape, features = self._run("lips", {"mel": mel[:, None]}, ("mel",),
+                                    ("shape", "features"))
+        return shape.reshape(len(mel), LIP_POINT_COUNT, 2), features.reshape(len(mel), -1)
 
     def decode(self, latent: np.ndarray) -> np.ndarray:
         """float32 latents [B, C, h, w] -> uint8 [B, S, S, 3] RGB crops."""
@@ -272,16 +278,18 @@ class StageRunners:
         return self._cache.get(entry, (CPU_EP,), self.device_id)
 
     def _run(self, stage: str, feeds: Mapping[str, np.ndarray], batched: tuple[str, ...],
-             out_role: str, pre: Mapping[str, Chunk] | None = None,
-             post: Chunk | None = None) -> np.ndarray:
+             out_role: str | tuple[str, ...], pre: Mapping[str, Chunk] | None = None,
+             post: Chunk | None = None):
+        """The stage's output for ``out_role``, or a tuple of outputs for a tuple of roles."""
         loaded = self._session(stage)
         entry = self._entries[stage]
         total = feeds[batched[0]].shape[0]
         if any(feeds[r].shape[0] != total for r in batched):
             raise ValueError(f"{stage} inputs {', '.join(batched)} must share the batch size")
         pre = pre or {}
-        out_name = entry.outputs[out_role].name
-        results: list[np.ndarray] = []
+        roles = (out_role,) if isinstance(out_role, str) else tuple(out_role)
+        out_names = [entry.outputs[r].name for r in roles]
+        results: list[list[np.ndarray]] = []
         start = 0
         while start < total or (total == 0 and not results):
             n = min(self._batch_limit[stage], total - start)
@@ -293,7 +301,7 @@ class StageRunners:
                 chunk[entry.inputs[role].name] = np.ascontiguousarray(
                     part, dtype=np.dtype(entry.inputs[role].dtype))
             try:
-                out = loaded.session.run([out_name], chunk)[0]
+                outs = loaded.session.run(out_names, chunk)
             except Exception as err:  # ORT raises pybind types with no common base class
                 if not is_out_of_memory(err):
                     raise ModelError(f"{stage} failed in model file {entry.path} (id {entry.id})"
@@ -308,15 +316,20 @@ class StageRunners:
                 # Remembered for later calls so every batch does not hit the wall again.
                 self._batch_limit[stage] = max(1, n // 2)
                 continue
-            out = np.asarray(out)
-            if out.shape[0] != n:
-                raise ModelError(f"model file {entry.path} (id {entry.id}) returned a batch of "
-                                 f"{out.shape[0]} for {n} inputs; re-export it with a dynamic "
-                                 "batch axis")
-            out = out.astype(np.float32, copy=False)
-            results.append(post(out) if post else out)
+            part_out = []
+            for out in outs:
+                out = np.asarray(out)
+                if out.shape[0] != n:
+                    raise ModelError(f"model file {entry.path} (id {entry.id}) returned a batch "
+                                     f"of {out.shape[0]} for {n} inputs; re-export it with a "
+                                     "dynamic batch axis")
+                out = out.astype(np.float32, copy=False)
+                part_out.append(post(out) if post else out)
+            results.append(part_out)
             start += n
             if total == 0:
                 break
         self._ran.add(stage)
-        return results[0] if len(results) == 1 else np.concatenate(results)
+        joined = [results[0][i] if len(results) == 1 else
+                  np.concatenate([r[i] for r in results]) for i in range(len(roles))]
+        return joined[0] if isinstance(out_role, str) else tuple(joined)

@@ -232,7 +232,8 @@ def _lips_entry(shape_out) -> dict:
     return {"id": "l", "stage": "lips", "file": "l.onnx", "sha256": "0" * 64,
             "license": "MIT", "training_data": "t",
             "inputs": {"mel": {"name": "mel", "shape": ["B", 1, 80, 32]}},
-            "outputs": {"shape": {"name": "shape", "shape": shape_out}}}
+            "outputs": {"shape": {"name": "shape", "shape": shape_out},
+                        "features": {"name": "features", "shape": ["B", 1, 1, 256]}}}
 
 
 def test_a_lips_stage_parses_and_a_wrong_shape_is_refused(tmp_path: Path) -> None:
