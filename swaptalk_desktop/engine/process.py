@@ -26,7 +26,7 @@ from .progress import ProgressCallback, StageMeter
 from .workdir import JobFolder, prune_cache, stable_key
 
 log = logging.getLogger(__name__)
-ENGINE_REVISION = 3
+ENGINE_REVISION = 4
 """Bump when a change makes old cached chunks wrong."""
 
 
@@ -165,7 +165,9 @@ def ensure_mouth_chunks(p: PreparedJob, track: FaceTrack, folder: JobFolder, tod
         return None
     frames = np.arange(job.start, job.stop)
     mel = mel_for_frames(p, frames, window=p.runners.lips_window)
-    picks = mouth_sync.plan(p, track, library, mel)
+    sound = mouth_sync.library_sound(p, library)
+    actor = None if sound is None else mouth_sync.fit_actor(p.runners, sound, library.landmarks)
+    picks = mouth_sync.plan(p, track, library, mel, actor)
     crops = mouth_sync.library_crops(p, library, picks, library_track)
     bounds = chunk_bounds(job)
     meter = StageMeter("render", job.stop - job.start, progress)

@@ -73,4 +73,5 @@ def test_the_mouth_follows_the_line_and_only_below_the_nose_changes(shipped_ctx,
         assert np.abs(outs["speech"][i].astype(int) - src[i].astype(int)).max() <= 2
     assert changed_frames >= (STOP - START) // 2
     speech_open, silent_open = np.mean(openings["speech"]), np.mean(openings["silence"])
+    print("mouth opening, speech vs silence:", speech_open, silent_open)
     assert speech_open > 1.3 * silent_open, (speech_open, silent_open)
