@@ -119,11 +119,14 @@ def measure_clip_library(runners, landmarker, crops: np.ndarray, landmarks: np.n
                          mel: np.ndarray, times: np.ndarray, library_crops: np.ndarray,
                          library_landmarks: np.ndarray, library_frames: np.ndarray, *,
                          clip: str, identity: str, per_clip: int = 40,
-                         feather: float = 12.0) -> ClipSync:
+                         feather: float = 12.0, library_mel: np.ndarray | None = None
+                         ) -> ClipSync:
     """The lips stage's path (engine/mouth_sync.py) on one range: a mouth per frame picked from
     the library (the same person's footage outside the measured frames) by the lip shape the
-    audio, or silence, asks for; scored like :func:`measure_clip`."""
-    from ..engine.mouth_sync import wanted_shapes
+    audio, or silence, asks for; scored like :func:`measure_clip`. ``library_mel`` (the
+    library frames' own sound, lips windows) refits the stage to the speaker as the engine
+    does with the clip's own sound."""
+    from ..engine.mouth_sync import fit_actor, wanted_shapes
 
     scores = ClipSync(clip, identity)
     ref = reference_frame(landmarks, np.ones(len(crops), bool), 0)
@@ -133,10 +136,11 @@ def measure_clip_library(runners, landmarker, crops: np.ndarray, landmarks: np.n
     order = np.argsort(np.asarray(library_frames), kind="stable")
     lib_crops = library_crops[order]
     window = runners.lips_window
+    actor = None if library_mel is None else fit_actor(runners, library_mel, library_landmarks)
     made = {}
     for name, source in (("audio", mel), ("silence", np.full_like(mel, SILENCE_DB_VALUE))):
         wanted = wanted_shapes(runners, mel_windows(source, times, window=window),
-                               landmarks[ref])
+                               landmarks[ref], actor)
         picks = mouth_library.choose(library, wanted)
         made[name] = [mouth_library.blend_mouth(crops[k], landmarks[k], lib_crops[j],
                                                 library.landmarks[j])
@@ -178,7 +182,7 @@ def _library_split(clips: list[dict], i: int) -> tuple[dict, list[dict]]:
 
 def sync_held_out_library(runners, landmarker, data: Path, *, split: str = "val_unseen",
                           clips_per_identity: int = 4, per_clip: int = 40,
-                          feather: float = 12.0) -> dict:
+                          feather: float = 12.0, fit_to_speaker: bool = True) -> dict:
     """:func:`sync_held_out` for a set with a lips stage: the product's sync-only path."""
     index, layout = load_index(data), DatasetLayout(data)
     by_identity: dict[str, list] = {}
@@ -207,13 +211,17 @@ def sync_held_out_library(runners, landmarker, data: Path, *, split: str = "val_
                 measured["mel"], measured["times"],
                 np.concatenate([c["crops"] for c in lib]),
                 np.concatenate([c["landmarks"] for c in lib]), frames,
-                clip=measured["id"], identity=identity, per_clip=per_clip, feather=feather)
+                clip=measured["id"], identity=identity, per_clip=per_clip, feather=feather,
+                library_mel=np.concatenate([
+                    mel_windows(c["mel"], c["times"], window=runners.lips_window)
+                    for c in lib]) if fit_to_speaker else None)
             summary = result.summary()
             if summary["frames_with_landmarks"]:
                 summary["library_frames"] = int(len(frames))
                 per.append(summary)
     out = summarise(per)
-    out["path"] = "mouth library (lips stage)"
+    out["path"] = "mouth library (lips stage" + (", refitted to each speaker's library)"
+                                                  if fit_to_speaker else ")")
     return out
 
 

@@ -69,6 +69,22 @@ class LipsNet(nn.Module):
     def forward(self, mel: torch.Tensor) -> torch.Tensor:
         return self.body(mel[:, 0]).reshape(-1, 1, 40, 2)
 
+    def features(self, mel: torch.Tensor) -> torch.Tensor:
+        """[B, F]: the last hidden layer, which the last Linear maps to the shape."""
+        return self.body[:-1](mel[:, 0])
+
+
+class LipsGraph(nn.Module):
+    """The exported graph: the shape and the features the engine refits per actor."""
+
+    def __init__(self, net: LipsNet):
+        super().__init__()
+        self.net = net
+
+    def forward(self, mel: torch.Tensor):
+        f = self.net.features(mel)
+        return self.net.body[-1](f).reshape(-1, 1, 40, 2), f[:, None, None, :]
+
 
 @dataclass
 class LipsData:
@@ -250,9 +266,11 @@ def export_lips(run: Path | str, out_dir: Path | str, set_id: str, base_set, *,
     path = out_dir / f"{model_id}.onnx"
     example = torch.zeros(2, 1, MEL_BINS, cfg.window)
     with atomic_path(path) as tmp:
-        torch.onnx.export(net, (example,), str(tmp), dynamo=False, opset_version=17,
-                          input_names=["mel"], output_names=["shape"],
-                          dynamic_axes={"mel": {0: "B"}, "shape": {0: "B"}})
+        torch.onnx.export(LipsGraph(net).eval(), (example,), str(tmp), dynamo=False,
+                          opset_version=17, input_names=["mel"],
+                          output_names=["shape", "features"],
+                          dynamic_axes={"mel": {0: "B"}, "shape": {0: "B"},
+                                        "features": {0: "B"}})
     rng = np.random.default_rng(0)
     probe = np.concatenate([rng.uniform(-4, 4, (6, 1, MEL_BINS, cfg.window)),
                             np.full((2, 1, MEL_BINS, cfg.window), SILENCE_DB_VALUE)]
@@ -269,7 +287,8 @@ def export_lips(run: Path | str, out_dir: Path | str, set_id: str, base_set, *,
     entry = add_model(
         out_dir / "manifest.json", id=model_id, stage="lips", file=path.name,
         inputs={"mel": TensorSpec("mel", ("B", 1, MEL_BINS, cfg.window))},
-        outputs={"shape": TensorSpec("shape", ("B", 1, LIP_POINT_COUNT, 2))},
+        outputs={"shape": TensorSpec("shape", ("B", 1, LIP_POINT_COUNT, 2)),
+                 "features": TensorSpec("features", ("B", 1, 1, cfg.hidden))},
         license=license, training_data=training_data, replace=True,
         description=description or "lip shape from audio (mel window) for the sync-only path",
         card=card, metadata={"exported_by": "swaptalk_desktop.training.lips", "opset": 17,

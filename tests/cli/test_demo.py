@@ -28,4 +28,4 @@ def test_demo_runs_on_shipped_models_without_user_media(tmp_path, capsys):
 
 def test_shipped_models_verify(capsys):
     assert main(["models", "verify"]) == 0
-    assert "12 of 12 model files verified" in capsys.readouterr().out
+    assert "13 of 13 model files verified" in capsys.readouterr().out
