@@ -178,6 +178,10 @@ def prepare_job(job: RangeJob, output: Path | None, ctx: EngineContext,
     runners = ctx.runners(run.model_set, run.provider, run.batch_size)
     stages = ("encode", "decode") + (("swap",) if job.do_swap else ()) + \
         (("sync",) if job.do_sync else ())
+    if job.do_sync and not job.do_swap and runners.has_stage("lips"):
+        # the mouth-library path (engine/mouth_sync.py); the latent stages stay listed because
+        # a shot with too few tracked frames falls back to them
+        stages = ("lips",) + stages
     for stage in stages:
         if not runners.has_stage(stage):
             raise InputError(f"model set {runners.model_set.id} has no {stage} stage; "

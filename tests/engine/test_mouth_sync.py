@@ -53,6 +53,10 @@ def test_the_mouth_follows_the_line_and_only_below_the_nose_changes(shipped_ctx,
     _render(shipped_ctx, silence, tmp_path / "silence.mp4")
     p = prepare_job(job, None, shipped_ctx)
     assert (track_folder(p).path / "library.npz").exists(), "the mouth library was not used"
+    import json
+    sidecar = json.loads((tmp_path / "speech.mp4.swaptalk.json").read_text())
+    assert "lips" in {m["stage"] for m in sidecar["models"]}, "the export does not name the " \
+        "lips model that made its mouths"
 
     src = decode_all(CLIP)[:STOP + 10]
     outs = {k: decode_all(tmp_path / f"{k}.mp4")[:STOP + 10] for k in ("speech", "silence")}
