@@ -92,3 +92,17 @@ def parse_position(text: str, fps: Fraction | float,
     raise InputError(
         f"cannot read position {text!r}; use a frame number (120), timecode (00:00:04:20) "
         "or seconds (4.8s)")
+
+
+RANGE_DASH = "\u2013"
+
+
+def format_range(start: int, stop: int, fps: Fraction | float) -> str:
+    """How every view writes a range ``[start, stop)``: the in and out timecodes, both
+    inclusive (the out timecode is the range's last frame), and the frame count, e.g.
+    ``00:00:01:05–00:00:03:24 · 70 frames``."""
+    count = max(0, stop - start)
+    last = max(start, stop - 1)
+    unit = "frame" if count == 1 else "frames"
+    return (f"{frame_to_timecode(start, fps)}{RANGE_DASH}{frame_to_timecode(last, fps)}"
+            f" · {count} {unit}")

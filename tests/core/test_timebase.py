@@ -38,3 +38,12 @@ def test_non_drop_timecode():
 def test_bad_positions_say_what_is_accepted(bad):
     with pytest.raises(InputError, match="frame|timecode"):
         parse_position(bad, Fraction(25))
+
+
+def test_format_range_is_inclusive_timecode_and_count():
+    from swaptalk_desktop.core.timebase import format_range
+    # [30, 100) at 25 fps: frames 30..99, the last one is 00:00:03:24
+    assert format_range(30, 100, Fraction(25)) == "00:00:01:05\u201300:00:03:24 \u00b7 70 frames"
+    assert format_range(5, 6, Fraction(25)) == "00:00:00:05\u201300:00:00:05 \u00b7 1 frame"
+    # the out timecode is the frame a mark-out at the playhead was set on
+    assert format_range(0, 311, Fraction(25)).split("\u2013")[1].startswith("00:00:12:10")
