@@ -41,6 +41,16 @@ class FormatError(InputError):
     """The data is not a project this version can read; ``str`` names the file and the cause."""
 
 
+class NewerFormatError(FormatError):
+    """A project written by a newer version (its schema is above ours): intact, just not ours
+    to read, so a backup is no help; ``found`` and ``supported`` are the two schema versions."""
+
+    def __init__(self, name: str, found: int, supported: int = SCHEMA_VERSION):
+        super().__init__(f"{name} was made by a newer SwapTalk Desktop (schema {found}; this "
+                         f"version reads up to {supported}); update SwapTalk Desktop to open it")
+        self.found, self.supported = found, supported
+
+
 def _json_default(value: Any) -> Any:
     # Summaries are filled from probes; keep a save from failing on a stray non-JSON value.
     if isinstance(value, Fraction):
@@ -98,8 +108,7 @@ def migrate(data: dict, name: str) -> dict:
     if isinstance(version, bool) or not isinstance(version, int):
         raise FormatError(f"{name} is not a SwapTalk project (no schema version)")
     if version > SCHEMA_VERSION:
-        raise FormatError(f"{name} was written by a newer version (schema {version}); "
-                          "update SwapTalk Desktop")
+        raise NewerFormatError(name, version)
     while version < SCHEMA_VERSION:
         step = MIGRATIONS.get(version)
         if step is None:

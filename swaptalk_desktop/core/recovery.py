@@ -218,3 +218,11 @@ def pending_recovery() -> list[RecoveryCandidate]:
         except (TypeError, ValueError, OSError, InputError):
             log.warning("ignoring autosave %s with a damaged header", path)
     return sorted(found, key=lambda c: c.saved_at, reverse=True)
+
+
+def recovery_for(project_path: Path | str) -> list[RecoveryCandidate]:
+    """The crashed sessions' autosaves of the project saved at ``project_path``, newest first:
+    what opening that file (by any way) offers before it reads the file."""
+    wanted = normalize_path(project_path)
+    return [c for c in pending_recovery()
+            if c.project_path is not None and normalize_path(c.project_path) == wanted]

@@ -15,7 +15,10 @@ from swaptalk_desktop.core.hashing import content_fingerprint
 from swaptalk_desktop.core.project import ClipState, MediaItem, Project, RangeEdit
 from swaptalk_desktop.core.project_io import (
     FormatError,
+    NewerFormatError,
+    backup_path,
     find_moved_media,
+    load_backup,
     load_project,
     relink,
     save_project,
@@ -168,10 +171,12 @@ def test_probe_values_are_stored_as_json(saved):
 
 @pytest.mark.parametrize(("content", "match"), [
     (b"\xff\xfe\x00binary", r"^film.swaptalk is not a SwapTalk project \(not a text file\)$"),
-    (b"{ nope", r"^film.swaptalk is not a SwapTalk project \(not JSON: .* at line 1\)$"),
+    (b"{ nope", r"^film.swaptalk is not a SwapTalk project \(not valid JSON: Expecting "
+                r"property name enclosed in double quotes at line 1, column 3\)$"),
     (b'{"hello": 1}', r"^film.swaptalk is not a SwapTalk project \(no SwapTalk format marker\)"),
     (b'{"format": "swaptalk-desktop-project", "schema_version": 3}',
-     r"^film.swaptalk was written by a newer version \(schema 3\); update SwapTalk Desktop$"),
+     r"^film.swaptalk was made by a newer SwapTalk Desktop \(schema 3; this version reads up "
+     r"to 1\); update SwapTalk Desktop to open it$"),
     (b'{"format": "swaptalk-desktop-project", "schema_version": 1, "clips": []}',
      r"^film.swaptalk is not a SwapTalk project \(the file lacks 'media'\)$"),
 ])
@@ -180,6 +185,82 @@ def test_unreadable_files_are_named(tmp_path, content, match):
     path.write_bytes(content)
     with pytest.raises(FormatError, match=match):
         load_project(path)
+
+
+def test_newer_files_name_both_schema_versions(tmp_path):
+    path = tmp_path / "film.swaptalk"
+    path.write_text(json.dumps({"format": "swaptalk-desktop-project", "schema_version": 7}))
+    with pytest.raises(NewerFormatError) as info:
+        load_project(path)
+    assert (info.value.found, info.value.supported) == (7, 1)
+    assert isinstance(info.value, FormatError)
+
+
+@pytest.mark.parametrize("cut", [0.5, 0.9, 0.999])
+def test_a_cut_off_file_says_where_it_ends(saved, cut):
+    _, path = saved
+    text = path.read_text()
+    text = text[:int(len(text) * cut)]
+    path.write_text(text)
+    last = len(text.rstrip().splitlines())
+    with pytest.raises(FormatError, match=rf"^film.swaptalk is damaged \(not valid JSON: the file "
+                                          rf"ends early, at line {last}; it was cut off"):
+        load_project(path)
+
+
+def test_a_broken_project_is_damaged_with_line_and_column(saved):
+    _, path = saved
+    lines = path.read_text().splitlines()
+    lines[2] = lines[2].rstrip(",")  # a comma lost in a hand edit
+    path.write_text("\n".join(lines))
+    with pytest.raises(FormatError, match=r"^film.swaptalk is damaged \(not valid JSON: "
+                                          r"Expecting ',' delimiter at line 4, column 3\)$"):
+        load_project(path)
+
+
+def test_each_save_keeps_the_one_before_as_backup(saved):
+    project, path = saved
+    bak = backup_path(path)
+    assert bak == path.with_name("film.swaptalk.bak") and not bak.exists()
+    first = path.read_bytes()
+    save_project(project, path)  # the same document again: the backup is not touched
+    assert not bak.exists()
+    project.clips["v"].edits[0].label = "second save"
+    save_project(project, path)
+    assert bak.read_bytes() == first
+    second = path.read_bytes()
+    assert load_backup(path).clips["v"].edits[0].label == "Línea 7 ✓"
+    assert load_backup(path).media["v"].path == project.media["v"].path  # same folder rules
+    project.clips["v"].edits[0].label = "third save"
+    save_project(project, path)
+    assert bak.read_bytes() == second
+    assert sorted(p.name for p in path.parent.iterdir()) == ["film.swaptalk", "film.swaptalk.bak",
+                                                            "media"]  # no partial files left
+
+
+def test_a_damaged_file_never_replaces_the_backup(saved):
+    project, path = saved
+    project.clips["v"].edits[0].label = "second save"
+    save_project(project, path)
+    good = backup_path(path).read_bytes()
+    path.write_bytes(path.read_bytes()[:200])  # damaged after the save
+    with pytest.raises(FormatError, match="ends early"):
+        load_project(path)
+    project.clips["v"].edits[0].label = "third save"
+    save_project(project, path)
+    assert backup_path(path).read_bytes() == good
+    assert load_project(path).clips["v"].edits[0].label == "third save"
+
+
+def test_a_failed_save_changes_neither_file(saved):
+    project, path = saved
+    project.clips["v"].edits[0].label = "second save"
+    save_project(project, path)
+    before, bak = path.read_bytes(), backup_path(path).read_bytes()
+    project.media["v"].summary["probe"] = object()
+    with pytest.raises(TypeError):
+        save_project(project, path)
+    assert (path.read_bytes(), backup_path(path).read_bytes()) == (before, bak)
 
 
 def test_damaged_documents_are_refused(saved):

@@ -21,6 +21,7 @@ from swaptalk_desktop.core.project_io import (
     discard_autosave,
     load_autosave,
     pending_recovery,
+    recovery_for,
     write_autosave,
 )
 
@@ -139,6 +140,16 @@ def test_newest_first_and_unreadable_autosaves_skipped(tmp_path):
     assert [c.project_path.parent.name for c in found] == ["two", "one"]
     discard_autosave(found[0].autosave_path)
     assert len(pending_recovery()) == 1
+
+
+def test_recovery_for_one_project_path(tmp_path):
+    run_session(tmp_path / "one", "crash").wait(timeout=60)
+    run_session(tmp_path / "two", "crash").wait(timeout=60)
+    found = recovery_for(tmp_path / "one" / ".." / "one" / "film.swaptalk")
+    assert [c.project_path for c in found] == [tmp_path / "one" / "film.swaptalk"]
+    assert recovery_for(tmp_path / "three" / "film.swaptalk") == []
+    write_autosave(Project(), None)  # untitled: never a file's recovery
+    assert len(recovery_for(tmp_path / "two" / "film.swaptalk")) == 1
 
 
 def test_recent_projects(tmp_path):
