@@ -253,19 +253,47 @@ def export_lips(run: Path | str, out_dir: Path | str, set_id: str, base_set, *,
 
     The graph is checked against torch on random and silent windows before it is entered in
     ``out_dir``/manifest.json (sha256-hashed, like every model file)."""
-    import onnxruntime as ort
-
-    from ..core.atomic import atomic_path
-    from ..inference.manifest import LIP_POINT_COUNT, MEL_BINS, TensorSpec
-    from ..inference.manifest_write import add_model, add_model_set
+    from ..inference.manifest_write import add_model_set
 
     net, cfg = load_lips(run)
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
-    model_id = f"{set_id}-lips"
+    report = json.loads((Path(run) / "lips.json").read_text())
+    entry = install_lips_model(net, cfg, out_dir, f"{set_id}-lips", license=license,
+                               training_data=training_data, card=card,
+                               description=description, report=report)
+    stages = {stage: [e.id for e in entries] for stage, entries in base_set.stages.items()
+              if stage != "lips"}
+    stages["lips"] = [entry.id]
+    add_model_set(out_dir / "manifest.json", id=set_id, stages=stages,
+                  crop_size=base_set.crop_size, mel_window=base_set.mel_window,
+                  description=f"{base_set.id} with the lips stage: sync-only edits show the "
+                              "actor's own mouth, picked by the lip shape the audio asks for",
+                  make_default=make_default, replace=True)
+    return {"set_id": set_id, "model": entry.id, "file": str(entry.path),
+            "parity_max_abs": entry.metadata["parity_max_abs"], "stages": sorted(stages)}
+
+
+def install_lips_model(net: LipsNet, cfg: LipsConfig, out_dir: Path, model_id: str, *,
+                       license: str, training_data: str, card=None, description: str = "",
+                       report: dict | None = None):
+    """Export ``net`` as ``out_dir``/``model_id``.onnx, check it against torch, and enter it
+    in ``out_dir``/manifest.json (hashed); returns the manifest entry."""
+    import onnxruntime as ort
+
+    from ..core.atomic import atomic_path
+    from ..inference.manifest import LIP_POINT_COUNT, MEL_BINS, TensorSpec
+    from ..inference.manifest_write import add_model
+
+    import warnings
+
+    report = report or {}
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{model_id}.onnx"
     example = torch.zeros(2, 1, MEL_BINS, cfg.window)
-    with atomic_path(path) as tmp:
+    with atomic_path(path) as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the legacy exporter's notices are not actionable
         torch.onnx.export(LipsGraph(net).eval(), (example,), str(tmp), dynamo=False,
                           opset_version=17, input_names=["mel"],
                           output_names=["shape", "features"],
@@ -283,8 +311,7 @@ def export_lips(run: Path | str, out_dir: Path | str, set_id: str, base_set, *,
     if err > 1e-3:
         path.unlink()
         raise RuntimeError(f"lips ONNX graph differs from torch by {err:.3g} px; not installed")
-    report = json.loads((Path(run) / "lips.json").read_text())
-    entry = add_model(
+    return add_model(
         out_dir / "manifest.json", id=model_id, stage="lips", file=path.name,
         inputs={"mel": TensorSpec("mel", ("B", 1, MEL_BINS, cfg.window))},
         outputs={"shape": TensorSpec("shape", ("B", 1, LIP_POINT_COUNT, 2)),
@@ -293,15 +320,70 @@ def export_lips(run: Path | str, out_dir: Path | str, set_id: str, base_set, *,
         description=description or "lip shape from audio (mel window) for the sync-only path",
         card=card, metadata={"exported_by": "swaptalk_desktop.training.lips", "opset": 17,
                              "torch": torch.__version__, "parity_max_abs": err,
-                             "best_step": report["best_step"],
-                             "val_unseen": report.get("val_unseen")})
-    stages = {stage: [e.id for e in entries] for stage, entries in base_set.stages.items()
-              if stage != "lips"}
-    stages["lips"] = [entry.id]
-    add_model_set(out_dir / "manifest.json", id=set_id, stages=stages,
-                  crop_size=base_set.crop_size, mel_window=base_set.mel_window,
-                  description=f"{base_set.id} with the lips stage: sync-only edits show the "
-                              "actor's own mouth, picked by the lip shape the audio asks for",
-                  make_default=make_default, replace=True)
-    return {"set_id": set_id, "model": entry.id, "file": str(path), "parity_max_abs": err,
-            "stages": sorted(stages)}
+                             **{k: report[k] for k in ("best_step", "val_unseen",
+                                                       "held_back_before", "held_back_after")
+                                if k in report}})
+
+
+def lips_from_onnx(path: Path | str) -> tuple[LipsNet, LipsConfig]:
+    """The torch module of an exported lips graph, from its initializers (no pickle: the
+    weights are read as tensors by name; the caller has checked the file's sha256)."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(path))
+    weights = {i.name.removeprefix("net."): numpy_helper.to_array(i)
+               for i in model.graph.initializer}
+    window = model.graph.input[0].type.tensor_type.shape.dim[3].dim_value
+    cfg = LipsConfig(window=int(window), channels=int(weights["body.0.weight"].shape[0]))
+    net = LipsNet(cfg)
+    linear = [k for k in net.state_dict() if k.endswith(".weight")][-2]
+    cfg.hidden = int(weights[linear].shape[0])
+    net = LipsNet(cfg)
+    net.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in weights.items()})
+    return net.eval(), cfg
+
+
+def finetune_lips(net: LipsNet, cfg: LipsConfig, data: Path | str, run: Path | str, *,
+                  steps: int = 300, lr: float = 3e-4, log=print) -> dict:
+    """Fine-tune the lips stage on one actor's prepared footage (its train seconds) and keep
+    the result only if it beats the start on the held-back seconds (``val_seen``).
+
+    Writes ``run``/lips.pt and ``run``/lips.json like :func:`train_lips`; returns the before and
+    after lip-shape errors on the held-back seconds."""
+    import copy
+
+    run = Path(run)
+    run.mkdir(parents=True, exist_ok=True)
+    fit = load_lips_data(data, "train", cfg.window)
+    held = _maybe(lambda: load_lips_data(data, "val_seen", cfg.window))
+    torch.manual_seed(cfg.seed)
+    tuned = copy.deepcopy(net)
+    opt = torch.optim.Adam(tuned.parameters(), lr)
+    mel, target = torch.from_numpy(fit.mel), torch.from_numpy(fit.delta)
+    rng = np.random.default_rng(cfg.seed)
+    for step in range(1, steps + 1):
+        tuned.train()
+        rows = torch.from_numpy(rng.integers(0, len(fit), min(64, len(fit))))
+        loss = ((tuned(mel[rows].float()[:, None])[:, 0] - target[rows]) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step % 100 == 0 or step == steps:
+            log(f"lips fine-tune step {step}/{steps}: loss {loss.item():.4f}")
+    report = {"config": asdict(cfg), "best_step": steps, "fit_frames": len(fit),
+              "steps": steps}
+    kept = tuned
+    if held is not None:
+        before = lmd_scores(predict(net, held.mel), held)
+        after = lmd_scores(predict(tuned, held.mel), held)
+        report.update(held_back_before=before, held_back_after=after,
+                      kept=after["lmd"] < before["lmd"])
+        if not report["kept"]:
+            kept = net
+        log(f"lips on the held-back seconds: LMD {before['lmd']:.3f} -> {after['lmd']:.3f} "
+            f"(closed mouth {before['lmd_closed_mouth']:.3f}); "
+            + ("kept" if report["kept"] else "not better, the base stage is kept"))
+    torch.save(kept.state_dict(), run / "lips.pt")
+    (run / "lips.json").write_text(json.dumps(report, indent=1))
+    return report
