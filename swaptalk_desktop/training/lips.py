@@ -279,13 +279,13 @@ def install_lips_model(net: LipsNet, cfg: LipsConfig, out_dir: Path, model_id: s
                        report: dict | None = None):
     """Export ``net`` as ``out_dir``/``model_id``.onnx, check it against torch, and enter it
     in ``out_dir``/manifest.json (hashed); returns the manifest entry."""
+    import warnings
+
     import onnxruntime as ort
 
     from ..core.atomic import atomic_path
     from ..inference.manifest import LIP_POINT_COUNT, MEL_BINS, TensorSpec
     from ..inference.manifest_write import add_model
-
-    import warnings
 
     report = report or {}
     out_dir = Path(out_dir)
