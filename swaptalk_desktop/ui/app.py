@@ -19,7 +19,8 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--models-dir", type=Path, action="append", default=[],
                         help="extra folder with a models manifest.json (repeatable)")
     parser.add_argument("--no-recovery", action="store_true",
-                        help="do not offer autosaves of a session that crashed")
+                        help="do not offer the autosaves a crashed session left (all of them at "
+                        "a bare start, the project's own when one is given)")
     return parser.parse_args(argv)
 
 
@@ -38,8 +39,8 @@ def create_window(argv: list[str] | None = None):
     _install_excepthook()
     from .main_window import MainWindow
     window = MainWindow(models_dirs=args.models_dir)
-    if args.project is not None:
-        window.open_project(args.project)
+    if args.project is not None:  # its crashed autosave, if any, is offered first
+        window.open_project(args.project, recover=not args.no_recovery)
     elif not args.no_recovery:
         window.offer_recovery()
     return app, window

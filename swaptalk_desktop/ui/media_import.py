@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..core.errors import InputError
+from ..core.errors import InputError, SwapTalkError
 from ..core.project import MediaItem
 from ..media import VideoInfo, probe
 
@@ -53,14 +53,24 @@ def describe_file(path: Path | str) -> tuple[MediaItem, VideoInfo | None]:
 
 def describe_files(paths: list[Path]) -> tuple[list[tuple[MediaItem, VideoInfo | None]],
                                                list[str]]:
-    """(item, video info) for the usable files and one line for each unusable file."""
+    """(item, video info) for the usable files and one line for each unusable file, naming
+    the file and why; one bad file never stops the others."""
+    from .errors import user_message
     found, errors = [], []
     for path in paths:
+        path = Path(path)
         try:
             found.append(describe_file(path))
-        except InputError as err:
-            errors.append(str(err))
+        except SwapTalkError as err:
+            errors.append(_naming(path, str(err)))
+        except Exception as exc:  # a bug reading one file: logged, the others go on
+            errors.append(_naming(path, user_message(exc, f"importing {path.name}")))
     return found, errors
+
+
+def _naming(path: Path, line: str) -> str:
+    line = " ".join(line.split())
+    return line if path.name in line else f"{path.name}: {line}"
 
 
 def format_duration(seconds: float | None) -> str:

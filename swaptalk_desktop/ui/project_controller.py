@@ -187,20 +187,26 @@ class ProjectController(QObject):
     def new(self) -> None:
         self._replace(Project(settings=dict(self.defaults)), None)
 
-    def open(self, path: Path | str) -> bool:
+    def open(self, path: Path | str) -> None:
+        """Open the project file ``path``; raises what ``load_project`` raises (the window
+        shows it in a dialog), and then the open document stays as it was."""
         path = Path(path)
-        try:
-            project = project_io.load_project(path)
-        except Exception as exc:
-            self.error.emit(user_message(exc, f"opening {path.name}"))
-            return False
-        self._replace(project, path)
+        self._opened(project_io.load_project(path), path)
+
+    def open_backup(self, path: Path | str) -> None:
+        """Open the backup of the project file ``path`` (the save before its last) as that
+        project, unsaved: saving writes ``path`` again. Raises as ``open``."""
+        path = Path(path)
+        self._opened(project_io.load_backup(path), path, dirty=True)
+        self.message.emit(f"opened the backup of {path.name}; save to replace the damaged file")
+
+    def _opened(self, project: Project, path: Path, dirty: bool = False) -> None:
+        self._replace(project, path, dirty=dirty)
         self._remember(path)
         missing = [m.name for m in project.media.values() if m.missing]
         if missing:
             self.message.emit(f"{len(missing)} media file(s) not found ({', '.join(missing[:3])}"
                               f"{'…' if len(missing) > 3 else ''}); use File ▸ Relink Media")
-        return True
 
     def save(self) -> bool:
         if self.path is None:

@@ -14,11 +14,18 @@ from .. import __version__
 from ..core.commands import AddMedia, RemoveMedia
 from ..core.errors import SwapTalkError
 from ..core.project import MediaItem
-from ..core.project_io import PROJECT_SUFFIX, pending_recovery
+from ..core.project_io import (
+    PROJECT_SUFFIX,
+    NewerFormatError,
+    RecoveryCandidate,
+    backup_path,
+    pending_recovery,
+    recovery_for,
+)
 from ..core.timebase import frame_to_timecode
 from ..engine.project_jobs import jobs_for_clip
 from .actions import shortcuts_dialog
-from .dialogs import RecoveryDialog, RelinkDialog
+from .dialogs import ImportErrorsDialog, OpenFailedDialog, RecoveryDialog, RelinkDialog
 from .errors import user_message
 from .export_dialog import ExportDialog, ExportRequest
 from .media_bin import icon_from_rgb, waveform_icon
@@ -79,13 +86,47 @@ class FileMixin:
         if path:
             self.open_project(Path(path))
 
-    def open_project(self, path: Path) -> bool:
-        ok = self.controller.open(path)
-        if ok:
-            self.prefs.last_folder = str(Path(path).parent)
-            if any(m.missing for m in self.controller.project.media.values()):
-                self.relink_dialog()
-        return ok
+    def open_project(self, path: Path, recover: bool = True) -> bool:
+        """Open a project file, however it was asked for (command line, File ▸ Open, Open
+        Recent). A crashed session's autosave of it is offered first (unless not ``recover``);
+        a file that cannot be read gets a dialog saying why (and offering its backup), and the
+        window keeps the project it had. True when the project, or the offer of its autosave,
+        is open."""
+        path = Path(path)
+        candidates = recovery_for(path) if recover else []
+        if candidates:
+            self.offer_recovery(candidates, opening=path)
+            return True
+        return self._open_file(path)
+
+    def _open_file(self, path: Path, from_backup: bool = False) -> bool:
+        try:
+            if from_backup:
+                self.controller.open_backup(path)
+            else:
+                self.controller.open(path)
+        except Exception as exc:
+            self.open_failed_dialog(backup_path(path) if from_backup else path, exc)
+            return False
+        self.prefs.last_folder = str(path.parent)
+        if any(m.missing for m in self.controller.project.media.values()):
+            self.relink_dialog()
+        return True
+
+    def open_failed_dialog(self, path: Path, exc: BaseException) -> OpenFailedDialog:
+        """Why ``path`` did not open, in a dialog that stays until closed (non-blocking)."""
+        reason = user_message(exc, f"opening {path.name}")
+        log.info("cannot open %s: %s", path, reason)
+        backup = backup_path(path)
+        offer = backup.is_file() and not isinstance(exc, NewerFormatError) and \
+            not path.name.endswith(backup.suffix)
+        dialog = OpenFailedDialog(path, reason, backup if offer else None, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(lambda _r: dialog.wants_backup() and
+                                self._open_file(path, from_backup=True))
+        self.show_error(reason)
+        dialog.open()
+        return dialog
 
     def save_project(self) -> bool:
         if self.controller.path is None:
@@ -149,12 +190,20 @@ class FileMixin:
             self.controller.push_all(title, [AddMedia(item) for item in items])
             self.show_message(f"imported {len(items)} file(s)")
         if errors:
-            self.show_error(errors[0] + (f" (and {len(errors) - 1} more)" if len(errors) > 1
-                                         else ""))
+            self.import_errors_dialog(errors, len(found) + len(errors))
         self.request_icons()
         videos = [i for i in items if i.kind == "video"]
         if self.clip_id is None and videos:
             self.open_clip(videos[0].id)
+
+    def import_errors_dialog(self, errors: list[str], total: int) -> ImportErrorsDialog:
+        """Every file that could not be imported, each with its reason (non-blocking)."""
+        dialog = ImportErrorsDialog(errors, total, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.show_error(errors[0] if len(errors) == 1 else
+                        f"{len(errors)} of {total} files could not be imported; see the list")
+        dialog.open()
+        return dialog
 
     def request_icons(self) -> None:
         for item in self.controller.project.media.values():
@@ -277,12 +326,15 @@ class FileMixin:
         self.request_preview()
 
     # --- recovery and help ------------------------------------------------------------------
-    def offer_recovery(self) -> RecoveryDialog | None:
-        """Offer autosaves of crashed sessions (non-blocking; None when there are none)."""
-        candidates = pending_recovery()
+    def offer_recovery(self, candidates: list[RecoveryCandidate] | None = None,
+                       opening: Path | None = None) -> RecoveryDialog | None:
+        """Offer autosaves of crashed sessions (non-blocking; None when there are none): at a
+        bare start all of them; when ``opening`` a project file, those of that file, and the
+        file itself opens if the autosave is declined (``open_project`` does this)."""
+        candidates = pending_recovery() if candidates is None else candidates
         if not candidates:
             return None
-        dialog = RecoveryDialog(candidates, self)
+        dialog = RecoveryDialog(candidates, self, opening=opening)
         dialog.finished.connect(lambda result: self._recovery_done(dialog, result))
         dialog.open()
         return dialog
@@ -292,14 +344,20 @@ class FileMixin:
             for candidate in dialog.candidates:
                 candidate.discard()
             self.show_message("discarded the autosaved work")
+            if dialog.opening is not None:
+                self._open_file(dialog.opening)
             return
         chosen = dialog.chosen() if result == RecoveryDialog.DialogCode.Accepted else None
         if chosen is None:
+            if dialog.opening is not None:
+                self.show_message(f"{dialog.opening.name} not opened; its autosave is kept")
             return
         try:
             payloads = self.controller.recover(chosen)
         except Exception as exc:
             self.show_error(user_message(exc, "recovering the autosave"))
+            if dialog.opening is not None:  # the saved file is the best there is now
+                self._open_file(dialog.opening)
             return
         for payload in payloads:
             try:
