@@ -192,7 +192,15 @@ def run_adapt(args, display) -> int:
     reused = payload["stages_reused"]
     origin = (f"{'/'.join(reused)} reused from {payload['base_set']}" if reused else
               f"other stages exported from {payload['base_set']}")
+    lips = payload.get("lips")
+    tuned = "decode, sync and lips" if lips else "decode and sync"
+    lips_text = ""
+    if lips and lips.get("held_back_before"):
+        lips_text = (f"; lip-shape error on the held-back seconds "
+                     f"{lips['held_back_before']['lmd']:.2f} -> "
+                     f"{lips['held_back_after']['lmd']:.2f} px"
+                     + ("" if lips.get("kept") else " (not better: the base lips stage kept)"))
     display.done(payload, f"adapted set {payload['set_id']} installed in {payload['out']} "
-                 f"(decode and sync fine-tuned on {payload['frames']} frames of "
-                 f"{Path(args.video).name}; {origin})")
+                 f"({tuned} fine-tuned on {payload['frames']} frames of "
+                 f"{Path(args.video).name}; {origin}{lips_text})")
     return 0
