@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from ..media import EncodeSettings
 from ..media.encoders import X264_PRESETS
+from .widgets import wrap_freely
 
 ENCODER_NAMES = {"libx264": "H.264 (x264, software)", "h264_nvenc": "H.264 NVENC (NVIDIA GPU)",
                  "h264_qsv": "H.264 Quick Sync (Intel)", "h264_vaapi": "H.264 VA-API",
@@ -110,13 +111,13 @@ class ExportDialog(QDialog):
         note = QLabel("Written to a temporary file and renamed when complete. What was "
                       "changed is recorded in the file's metadata and a .swaptalk.json sidecar.")
         note.setObjectName("hint")
-        note.setWordWrap(True)
+        wrap_freely(note)
         out_layout.addWidget(note)
         layout.addWidget(out)
 
         self.error = QLabel()
         self.error.setObjectName("error")
-        self.error.setWordWrap(True)
+        wrap_freely(self.error)  # a long reason wraps inside the dialog, never widens it
         layout.addWidget(self.error)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.export_button = buttons.addButton("Export", QDialogButtonBox.ButtonRole.AcceptRole)

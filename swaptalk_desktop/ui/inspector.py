@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
+    QSizePolicy,
     QSlider,
     QStackedWidget,
     QToolButton,
@@ -27,7 +29,9 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.project import MAX_FEATHER, Project, RangeEdit
-from ..core.timebase import frame_to_timecode
+from ..core.timebase import format_range
+from .widgets import ElidedLabel, wrap_freely
+from .wording import edit_name
 
 
 class _DragSlider(QSlider):
@@ -65,17 +69,23 @@ class Inspector(QWidget):
         self.stack = QStackedWidget()
         self.stack.addWidget(self._build_empty())
         self.stack.addWidget(self._build_form())
+        # the form scrolls when the window is short (1280×720): it never sets the window's
+        # minimum height, and its texts (elided or wrapped) never its minimum width
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(self.stack)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.stack)
+        layout.addWidget(self.scroll)
 
     # --- building ---------------------------------------------------------------------------
     def _build_empty(self) -> QWidget:
         page = QWidget()
         layout = QVBoxLayout(page)
-        self.empty_text = QLabel()
+        self.empty_text = wrap_freely(QLabel())
         self.empty_text.setObjectName("hint")
-        self.empty_text.setWordWrap(True)
         self.add_button = QPushButton("Add Edit")
         self.add_button.setObjectName("primary")
         self.add_button.clicked.connect(self.addRequested)
@@ -92,9 +102,9 @@ class Inspector(QWidget):
     def _build_form(self) -> QWidget:
         page = QWidget()
         layout = QVBoxLayout(page)
-        self.title = QLabel()
+        self.title = ElidedLabel()
         self.title.setStyleSheet("font-weight: 600; font-size: 13px;")
-        self.range_text = QLabel()
+        self.range_text = ElidedLabel()
         self.range_text.setObjectName("hint")
         layout.addWidget(self.title)
         layout.addWidget(self.range_text)
@@ -119,19 +129,20 @@ class Inspector(QWidget):
         form.addRow("Face photo", self.photo)
         form.addRow("Dialogue", self.audio)
         form.addRow("", switches)
-        self.note = QLabel()
+        self.note = wrap_freely(QLabel())
         self.note.setObjectName("hint")
-        self.note.setWordWrap(True)
         form.addRow(self.note)
         layout.addWidget(what)
 
         timing = QGroupBox("Dialogue offset")
-        row = QHBoxLayout(timing)
+        rows = QVBoxLayout(timing)  # the value above its nudges: fits the narrowest dock
         self.offset = QDoubleSpinBox(decimals=3, minimum=-600, maximum=600, singleStep=0.01,
                                      suffix=" s", keyboardTracking=False)
         self.offset.setToolTip("Seconds from the edit's first frame to the dialogue's start")
         self.offset.valueChanged.connect(lambda v: self._emit("audio_offset", round(v, 6)))
-        row.addWidget(self.offset, 1)
+        rows.addWidget(self.offset)
+        row = QHBoxLayout()
+        rows.addLayout(row)
         self.nudges: dict[str, QToolButton] = {}
         for text, frames, ms in (("−1f", -1, 0), ("−10ms", 0, -10), ("+10ms", 0, 10),
                                  ("+1f", 1, 0)):
@@ -139,6 +150,7 @@ class Inspector(QWidget):
             button.setToolTip("Nudge the dialogue " + ("one frame" if frames else "10 ms")
                               + (" earlier" if frames + ms < 0 else " later"))
             button.clicked.connect(lambda _=False, f=frames, m=ms: self.nudge(f, m))
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             row.addWidget(button)
             self.nudges[text] = button
         layout.addWidget(timing)
@@ -164,9 +176,8 @@ class Inspector(QWidget):
         layout.addWidget(look)
 
         models = QHBoxLayout()
-        self.models = QLabel()
+        self.models = wrap_freely(QLabel())
         self.models.setObjectName("hint")
-        self.models.setWordWrap(True)
         self.adapt_button = QPushButton("Adapt to This Actor…")
         self.adapt_button.setToolTip("Fine-tune the model set on this clip's actor, outside "
                                      "the edit ranges; the clip's edits then use it")
@@ -174,7 +185,7 @@ class Inspector(QWidget):
         models.addWidget(self.models, 1)
         models.addWidget(self.adapt_button)
         layout.addLayout(models)
-        self.status = QLabel()
+        self.status = ElidedLabel()
         self.status.setObjectName("hint")
         layout.addWidget(self.status)
         buttons = QHBoxLayout()
@@ -204,15 +215,13 @@ class Inspector(QWidget):
                                     "media bin to open it in the timeline.")
 
     def show_edit(self, project: Project, clip_id: str, edit: RangeEdit, fps: Fraction,
-                  status: str = "", models: str = "") -> None:
+                  status: str = "", models: str = "", name: str = "") -> None:
         self._updating = True
         try:
             self.edit_id, self.fps = edit.id, fps
             self.stack.setCurrentIndex(1)
-            self.title.setText(f"Edit {edit.title}")
-            self.range_text.setText(
-                f"{frame_to_timecode(edit.start, fps)} – {frame_to_timecode(edit.stop, fps)}"
-                f"  ·  {edit.length} frames (frames {edit.start}–{edit.stop - 1})")
+            self.title.setText(name or edit_name(project.clips.get(clip_id), edit))
+            self.range_text.setText(format_range(edit.start, edit.stop, fps))
             if not self.label.hasFocus():
                 self.label.setText(edit.label)
             self._fill(self.photo, project, "photo", edit.photo_id, "No new face")

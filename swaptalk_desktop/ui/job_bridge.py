@@ -21,6 +21,7 @@ from ..engine.jobs import JobQueue, JobRecord
 from .errors import log_dir
 from .export_dialog import ExportRequest
 from .job_client import HostClient
+from .job_progress import JobProgress, ProgressBook
 from .tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,8 @@ class JobBridge(QObject):
         self._asked: set[RangeJob] = set()
         self._records: dict[str, JobRecord] = {}
         self._jobs_of: dict[str, list[RangeJob]] = {}
+        self.progress = ProgressBook()
+        """Each job's whole-job fraction and smoothed time left, read by every view."""
         self._relay.connect(self._on_record)
         self.queue = JobQueue(context_factory=lambda: None, on_change=self._relay.emit,
                               runner=self._run_in_host)
@@ -95,6 +98,7 @@ class JobBridge(QObject):
     def remove(self, job_id: str) -> None:
         self.queue.remove(job_id)
         self._records.pop(job_id, None)
+        self.progress.forget(job_id)
 
     def records(self) -> list[JobRecord]:
         return list(self._records.values())
@@ -111,22 +115,26 @@ class JobBridge(QObject):
     # --- records on the GUI thread ----------------------------------------------------------
     def _on_record(self, record: JobRecord) -> None:
         self._records[record.id] = record
+        self.progress.update(record)
         if record.finished:
             for job in self._jobs_of.get(record.id, []):
                 self.status.pop(job, None)  # measure again
                 self._asked.discard(job)
         self.recordChanged.emit(record)
 
-    def progress_of(self, job: RangeJob) -> float | None:
-        """Fraction done while a processing or export job works on ``job``'s range."""
+    def progress_of(self, job: RangeJob) -> JobProgress | None:
+        """The progress of the processing or export job that works on ``job``'s range (the
+        running one first), as the job card shows it; None when none is queued or runs."""
+        queued = None
         for job_id, jobs in self._jobs_of.items():
             record = self._records.get(job_id)
             if record is None or record.state not in ("queued", "running") or job not in jobs:
                 continue
-            if record.state == "queued" or not record.total:
-                return 0.0
-            return min(1.0, record.done / record.total)
-        return None
+            p = self.progress.get(job_id) or self.progress.update(record)
+            if record.state == "running":
+                return p
+            queued = queued or p
+        return queued
 
     # --- cache status of edits --------------------------------------------------------------
     def query_status(self, job: RangeJob, tasks: TaskRunner, context, then) -> None:

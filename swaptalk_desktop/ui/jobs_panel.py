@@ -18,6 +18,9 @@ from PySide6.QtWidgets import (
 )
 
 from . import style
+from .job_progress import JobProgress
+from .widgets import wrap_freely
+from .wording import gui_wording
 
 STATE_TEXT = {"queued": "Queued", "running": "Running", "done": "Done", "failed": "Failed",
               "cancelled": "Cancelled"}
@@ -30,19 +33,11 @@ STATE_COLOR = {"failed": style.ERROR, "done": style.OK, "cancelled": style.MUTED
                "running": style.ACCENT, "queued": style.MUTED}
 
 
-def format_eta(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    seconds = int(round(seconds))
-    if seconds >= 3600:
-        return f"{seconds // 3600}h {seconds // 60 % 60:02d}m"
-    return f"{seconds // 60}:{seconds % 60:02d}"
-
-
-def status_line(r) -> str:
-    """One line: state, stage, progress counts, speed and time left (or the error)."""
+def status_line(r, p: JobProgress | None = None) -> str:
+    """One line: state, stage, the whole job's percentage, the stage's counts, speed and the
+    smoothed time left (or the error)."""
     if r.state == "failed":
-        return f"Failed: {r.error or 'unknown error'}"
+        return f"Failed: {gui_wording(r.error or 'unknown error')}"
     parts = [STATE_TEXT.get(r.state, r.state)]
     if r.state == "running":
         training = r.stage.startswith("train ")
@@ -57,18 +52,15 @@ def status_line(r) -> str:
             parts.append(f"{r.done}/{r.total}" + (" steps" if training else ""))
         if r.fps:
             parts.append(f"{r.fps:.1f} {'steps/s' if training else 'fps'}")
-        eta = r.job_eta_s if r.job_eta_s is not None else r.eta_s
-        if eta is not None:
-            parts.append(f"{format_eta(eta)} left")
+        if p is not None:
+            parts.append(p.text())
     return " · ".join(parts)
 
 
-def fraction_of(r) -> float:
+def fraction_of(r, p: JobProgress | None = None) -> float:
     if r.state == "done":
         return 1.0
-    if r.fraction is not None:
-        return r.fraction
-    return r.done / r.total if r.total else 0.0
+    return p.fraction if p is not None else 0.0
 
 
 class JobCard(QFrame):
@@ -79,10 +71,8 @@ class JobCard(QFrame):
                            f"border: 1px solid {style.BORDER}; border-radius: 4px; }}")
         self.title = QLabel(record.title)
         self.title.setStyleSheet(f"color: {style.TEXT}; font-weight: 600;")
-        self.title.setWordWrap(True)
-        self.title.setMinimumWidth(60)
-        self.status = QLabel()
-        self.status.setWordWrap(True)
+        wrap_freely(self.title)  # a long title or error wraps; it never widens the dock
+        self.status = wrap_freely(QLabel())
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
         self.bar.setTextVisible(False)
@@ -104,12 +94,12 @@ class JobCard(QFrame):
         layout.addWidget(self.bar)
         layout.addWidget(self.status)
 
-    def update_record(self, r) -> None:
+    def update_record(self, r, p: JobProgress | None = None) -> None:
         self.title.setText(r.title)
-        self.status.setText(status_line(r))
-        self.status.setToolTip(r.error or "")
+        self.status.setText(status_line(r, p))
+        self.status.setToolTip(gui_wording(r.error) if r.error else "")
         self.status.setStyleSheet(f"color: {STATE_COLOR.get(r.state, style.TEXT)};")
-        self.bar.setValue(int(round(1000 * min(1.0, max(0.0, fraction_of(r))))))
+        self.bar.setValue(int(round(1000 * min(1.0, max(0.0, fraction_of(r, p))))))
         active = r.state in ("queued", "running")
         self.cancel.setVisible(active)
         self.retry.setVisible(r.state in ("failed", "cancelled"))
@@ -129,14 +119,14 @@ class JobsPanel(QWidget):
         self.hint = QLabel("No jobs. Process Range (Ctrl+R), Export (Ctrl+E) and Adapt to This "
                            "Actor queue here.")
         self.hint.setObjectName("hint")
-        self.hint.setWordWrap(True)
+        wrap_freely(self.hint)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.hint)
         layout.addWidget(self.list, 1)
         self._cards: dict[str, tuple[QListWidgetItem, JobCard]] = {}
 
-    def update_record(self, record) -> None:
+    def update_record(self, record, progress: JobProgress | None = None) -> None:
         entry = self._cards.get(record.id)
         if entry is None:
             card = JobCard(self, record)
@@ -145,7 +135,7 @@ class JobsPanel(QWidget):
             self.list.setItemWidget(item, card)
             entry = self._cards[record.id] = (item, card)
         item, card = entry
-        card.update_record(record)
+        card.update_record(record, progress)
         item.setSizeHint(QSize(0, card.sizeHint().height()))
         self.hint.setVisible(False)
 

@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QSizePolicy, QWidget
 
 from ..core.timebase import frame_to_timecode
 from ..engine import EngineContext
@@ -33,13 +33,29 @@ from .tasks import TaskRunner
 from .timeline import TimelineWidget
 from .transport_keys import TransportKeys
 from .viewer import Viewer
+from .widgets import ElidedLabel
 from .window_adapt import AdaptMixin
 from .window_edit import EditMixin
 from .window_files import FileMixin
 from .window_jobs import JobsMixin
 from .window_markers import MarkersMixin
+from .wording import gui_wording
 
 log = logging.getLogger(__name__)
+MIN_SIDE_W = 200
+"""The media bin's, the jobs' and the markers' narrowest (room for a name and a status)."""
+MIN_INSPECTOR_W = 320
+MIN_DOCK_H = 96
+
+
+def initial_size() -> tuple[int, int]:
+    """1440×900, or the screen's free area when that is smaller (a 1280×720 laptop)."""
+    from PySide6.QtGui import QGuiApplication
+    screen = QGuiApplication.primaryScreen()
+    if screen is None:
+        return 1440, 900
+    free = screen.availableGeometry()
+    return min(1440, max(800, free.width())), min(900, max(600, free.height()))
 
 
 class MainWindow(FileMixin, EditMixin, JobsMixin, AdaptMixin, MarkersMixin, QMainWindow):
@@ -50,7 +66,8 @@ class MainWindow(FileMixin, EditMixin, JobsMixin, AdaptMixin, MarkersMixin, QMai
         self.prefs.apply_cache_location()
         self.extra_model_dirs = [Path(p) for p in models_dirs]
         self.setWindowTitle("SwapTalk Desktop")
-        self.resize(1440, 900)
+        self.resize(*initial_size())
+        self._laid_out = False
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
 
@@ -92,18 +109,20 @@ class MainWindow(FileMixin, EditMixin, JobsMixin, AdaptMixin, MarkersMixin, QMai
         self.jobs_panel = JobsPanel()
         self.markers_panel = MarkersPanel()
         self.docks: list[QDockWidget] = []
-        self._dock("Media", self.media_bin, Qt.DockWidgetArea.LeftDockWidgetArea, 300)
-        self._dock("Edit Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea, 360)
+        # each panel has a minimum that keeps it readable down to 1280×720; the window's
+        # minimum is their sum, never the width of a text (labels elide or wrap: widgets.py)
+        self._dock("Media", self.media_bin, Qt.DockWidgetArea.LeftDockWidgetArea, MIN_SIDE_W)
+        self._dock("Edit Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea,
+                   MIN_INSPECTOR_W)
         self._dock("Timeline", self.timeline, Qt.DockWidgetArea.BottomDockWidgetArea, 0)
-        self._dock("Jobs", self.jobs_panel, Qt.DockWidgetArea.LeftDockWidgetArea, 300)
-        self._dock("Markers", self.markers_panel, Qt.DockWidgetArea.BottomDockWidgetArea, 0)
+        self._dock("Jobs", self.jobs_panel, Qt.DockWidgetArea.LeftDockWidgetArea, MIN_SIDE_W)
+        self._dock("Markers", self.markers_panel, Qt.DockWidgetArea.BottomDockWidgetArea,
+                   MIN_SIDE_W)
         media, _, timeline, jobs, markers = self.docks
         self.splitDockWidget(media, jobs, Qt.Orientation.Vertical)
-        self.resizeDocks([media, jobs], [300, 260], Qt.Orientation.Vertical)
         # beside the timeline: the list of its points, as tall as the timeline
         self.splitDockWidget(timeline, markers, Qt.Orientation.Horizontal)
-        self.resizeDocks([timeline, markers], [1160, 270], Qt.Orientation.Horizontal)
-        self.resizeDocks([timeline], [300], Qt.Orientation.Vertical)
+        self.lay_out_docks()
         self._build_status_bar()
         self.acts = build_menus(self)
         self._connect()
@@ -114,22 +133,41 @@ class MainWindow(FileMixin, EditMixin, JobsMixin, AdaptMixin, MarkersMixin, QMai
         self.jobs.client.warm_up()
 
     # --- construction -----------------------------------------------------------------------
-    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea, width: int) -> None:
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea,
+              min_width: int) -> None:
         dock = QDockWidget(title, self)
         dock.setObjectName(title.replace(" ", ""))
         dock.setWidget(widget)
+        if min_width:
+            widget.setMinimumWidth(min_width)
+        widget.setMinimumHeight(MIN_DOCK_H)
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable |
                          QDockWidget.DockWidgetFeature.DockWidgetFloatable |
                          QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.addDockWidget(area, dock)
-        if width:
-            self.resizeDocks([dock], [width], Qt.Orientation.Horizontal)
         self.docks.append(dock)
+
+    def lay_out_docks(self) -> None:
+        """Sizes in proportion to the window: side panels about a sixth of its width (at least
+        their minimum), the timeline about a third of its height."""
+        media, inspector, timeline, jobs, markers = self.docks
+        w, h = max(self.width(), 1280), max(self.height(), 720)
+        side = max(MIN_SIDE_W, w // 6)
+        self.resizeDocks([media, inspector], [side + 20, max(MIN_INSPECTOR_W, w // 4)],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([media, jobs], [h // 3, h // 4], Qt.Orientation.Vertical)
+        self.resizeDocks([timeline, markers], [w - 270, 270], Qt.Orientation.Horizontal)
+        self.resizeDocks([timeline], [h // 3], Qt.Orientation.Vertical)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
-        self.provider_label = QLabel()
-        self.audio_label = QLabel()
+        self.provider_label = ElidedLabel()
+        self.audio_label = ElidedLabel()
+        for label in (self.provider_label, self.audio_label):  # full width when there is room
+            label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        # the message (an error naming a long path) is cut at the bar's end: the whole of it
+        # is the bar's tooltip and in the log
+        bar.messageChanged.connect(lambda text: bar.setToolTip(text))
         bar.addPermanentWidget(self.audio_label)
         bar.addPermanentWidget(self.provider_label)
         self._update_provider_label()
@@ -238,6 +276,7 @@ class MainWindow(FileMixin, EditMixin, JobsMixin, AdaptMixin, MarkersMixin, QMai
         self.statusBar().showMessage(text, ms)
 
     def show_error(self, text: str) -> None:
+        text = gui_wording(text)  # the editor's controls, not the command line's flags
         self.statusBar().showMessage(f"⚠ {text}", 12000)
         log.info("user-facing error: %s", text)
 
@@ -305,7 +344,7 @@ class MainWindow(FileMixin, EditMixin, JobsMixin, AdaptMixin, MarkersMixin, QMai
         if r.revision != self.controller.revision or r.index != self.playhead or \
                 self.info is None or r.video != self.info.path:
             return  # stale: the document or the playhead moved on
-        self.viewer.show_processed(r.index, r.processed, r.note)
+        self.viewer.show_processed(r.index, r.processed, gui_wording(r.note))
 
     def _on_playback_frame(self, index: int, rgb, processed) -> None:
         self.playhead = index
@@ -325,6 +364,13 @@ class MainWindow(FileMixin, EditMixin, JobsMixin, AdaptMixin, MarkersMixin, QMai
             sound = "" if speed == 1 else " (sound plays at 1× forward)"
             rate = "½" if abs(speed) == 0.5 else f"{abs(speed):g}"
             self.show_message(f"{arrow} {rate}×{sound}", 0)
+
+    @guarded
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not self._laid_out:  # the panels in proportion to the size the window shows at
+            self._laid_out = True
+            self.lay_out_docks()
 
     # --- drag and drop on the whole window --------------------------------------------------
     @guarded

@@ -29,6 +29,7 @@ from ..core.project import MARKER_COLORS, MAX_MARKER_NAME, Marker
 from ..core.timebase import frame_to_timecode
 from . import style
 from .timeline.theme import MARKER_COLORS as PAINT
+from .widgets import wrap_freely
 
 _ID = Qt.ItemDataRole.UserRole
 
@@ -72,7 +73,7 @@ class MarkersPanel(QWidget):
         self.tree.installEventFilter(self)
         layout.addWidget(self.tree)
         self.hint = QLabel("No markers. Press M to add one at the playhead.")
-        self.hint.setWordWrap(True)
+        wrap_freely(self.hint)
         self.hint.setStyleSheet(f"color: {style.MUTED};")
         layout.addWidget(self.hint)
         row = QHBoxLayout()

@@ -105,6 +105,10 @@ class _List(QListWidget):
         self.setSpacing(2)
         self.setUniformItemSizes(True)
         self.setWordWrap(False)
+        # long names are shortened in the middle (extension kept, full path in the tooltip)
+        # instead of scrolling sideways: the bin is readable at its narrowest
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
     @guarded
     def dragEnterEvent(self, event) -> None:

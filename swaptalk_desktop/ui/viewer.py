@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from . import style
 from .errors import guarded
+from .widgets import ElidedLabel
 
 MODES = ("original", "processed", "split")
 MODE_LABELS = {"original": "A  Source", "processed": "B  Processed", "split": "A | B  Wipe"}
@@ -190,13 +191,14 @@ class Viewer(QWidget):
             group.addButton(button)
             bar.addWidget(button)
             self._buttons[mode] = button
-        bar.addStretch(1)
-        self.status = QLabel("")
+        bar.addSpacing(12)
+        self.status = ElidedLabel("")  # a long note shortens, it never widens the window
         self.status.setObjectName("hint")
+        self.status.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.timecode = QLabel("--:--:--:--")
         self.timecode.setStyleSheet(f"color: {style.TEXT}; font-family: monospace; "
                                     "font-size: 13px;")
-        bar.addWidget(self.status)
+        bar.addWidget(self.status, 1)
         bar.addSpacing(12)
         bar.addWidget(self.timecode)
         layout = QVBoxLayout(self)

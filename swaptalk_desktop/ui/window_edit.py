@@ -15,7 +15,9 @@ from ..core.commands import (
     TrimEdit,
 )
 from ..core.project import RangeEdit
+from ..core.timebase import format_range
 from ..media import VideoInfo
+from .wording import edit_name
 
 log = logging.getLogger(__name__)
 DEFAULT_SPAN_S = 2.0
@@ -185,7 +187,7 @@ class EditMixin:
         return (start, stop) if stop > start else None
 
     def add_edit(self) -> None:
-        span = self.new_edit_span()
+        span, info = self.new_edit_span(), self.info
         if span is None:
             self.show_error("no room for a new edit here: move the playhead off the existing "
                             "edit or set in/out marks" if self.info else "open a clip first")
@@ -197,7 +199,8 @@ class EditMixin:
                              audio_id=lines[0] if len(lines) == 1 else None)
         if self.controller.push(AddEdit(self.clip_id, edit)):
             self.select_edit(edit.id)
-            self.show_message(f"added an edit over frames {span[0]}-{span[1] - 1}")
+            self.show_message(f"added {edit_name(self._clip(), edit)}: "
+                              f"{format_range(*span, info.nominal_fps)}")
 
     def remove_edit(self, edit_id: str | None) -> None:
         if self.clip_id and edit_id:

@@ -22,7 +22,7 @@ from ..core.project_io import (
     pending_recovery,
     recovery_for,
 )
-from ..core.timebase import frame_to_timecode
+from ..core.timebase import format_range
 from ..engine.project_jobs import jobs_for_clip
 from .actions import shortcuts_dialog
 from .dialogs import ImportErrorsDialog, OpenFailedDialog, RecoveryDialog, RelinkDialog
@@ -251,7 +251,7 @@ class FileMixin:
         if clip.mark_in is not None and clip.mark_out is not None:
             marks = (clip.mark_in, clip.mark_out)
             fps = self.info.nominal_fps
-            text = f"{frame_to_timecode(marks[0], fps)} – {frame_to_timecode(marks[1], fps)}"
+            text = format_range(marks[0], marks[1], fps)
         dialog = ExportDialog(item.name, default, marks, text, self.encoders, self)
         dialog.accepted.connect(lambda: self.export(dialog.result_request))
         dialog.open()

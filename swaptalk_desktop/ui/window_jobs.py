@@ -9,14 +9,17 @@ from dataclasses import dataclass
 
 from ..core.errors import SwapTalkError
 from ..core.project import RangeEdit
+from ..core.timebase import format_range, frame_to_timecode
 from ..engine import RangeJob
 from ..engine.prepare import prepared_for
 from ..engine.project_jobs import job_for_edit
 from . import style
 from .audio_out import Overlay
 from .errors import user_message
+from .job_progress import JobProgress
 from .playback_frames import CachedFrames
 from .timeline import EditView
+from .wording import edit_name, edit_range, gui_wording
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +28,8 @@ log = logging.getLogger(__name__)
 class EditProgress:
     finished: int = 0
     total: int = 0
-    running: float | None = None
-    """Fraction done while a job for the edit runs."""
+    running: JobProgress | None = None
+    """The progress of the job queued or running for the edit (the job card's)."""
 
     @property
     def status(self) -> str:
@@ -68,12 +71,13 @@ class JobsMixin:
         views = []
         for i, edit in enumerate(clip.edits):
             p = self.edit_progress(edit)
-            fraction = p.running if p.running is not None else (
+            fraction = p.running.fraction if p.running is not None else (
                 p.finished / p.total if p.total > 0 else 0.0)
             views.append(EditView(edit.id, edit.start, edit.stop,
                                   style.EDIT_COLORS[i % len(style.EDIT_COLORS)], p.status,
-                                  fraction, edit.label or f"Edit {i + 1}"))
+                                  fraction, edit_name(clip, edit)))
         self.timeline.set_edits(views)
+        self._refresh_inspector_status()
 
     def _status_known(self) -> None:
         self.refresh_edits()
@@ -127,24 +131,40 @@ class JobsMixin:
             return
         edit = clip.find(self.selected_edit) if self.selected_edit else None
         if edit is None:
-            marks = ""
-            if clip.mark_in is not None or clip.mark_out is not None:
-                marks = (f"\n\nMarks: in {clip.mark_in if clip.mark_in is not None else '–'}, "
-                         f"out {clip.mark_out - 1 if clip.mark_out is not None else '–'}")
-            self.inspector.show_none(True, marks)
+            self.inspector.show_none(True, self.marks_text(clip))
             return
-        p = self.edit_progress(edit)
-        if p.running is not None:
-            status = f"processing… {p.running * 100:.0f}%"
-        elif p.total < 0:
-            status = "checking the cache…"
-        elif p.total > 0:
-            status = f"processed {p.finished}/{p.total} chunks" + (
-                " ✓" if p.status == "done" else "")
-        else:
-            status = "not processed yet (the viewer computes single frames on demand)"
         self.inspector.show_edit(self.controller.project, self.clip_id, edit,
-                                 self.info.nominal_fps, status, self.models_text())
+                                 self.info.nominal_fps, self.edit_status(edit),
+                                 self.models_text(), edit_name(clip, edit))
+
+    def marks_text(self, clip) -> str:
+        fps = self.info.nominal_fps
+        if clip.mark_in is not None and clip.mark_out is not None:
+            return f"\n\nMarked: {format_range(clip.mark_in, clip.mark_out, fps)}"
+        if clip.mark_in is not None:
+            return f"\n\nMarked: in {frame_to_timecode(clip.mark_in, fps)}, no out"
+        if clip.mark_out is not None:
+            return f"\n\nMarked: out {frame_to_timecode(clip.mark_out - 1, fps)}, no in"
+        return ""
+
+    def _refresh_inspector_status(self) -> None:
+        """The status line only (progress ticks), so typing in the form is not disturbed."""
+        clip = self._clip()
+        edit = clip.find(self.selected_edit) if clip and self.selected_edit else None
+        if edit is not None and self.inspector.edit_id == edit.id:
+            self.inspector.set_status(self.edit_status(edit))
+
+    def edit_status(self, edit: RangeEdit) -> str:
+        p = self.edit_progress(edit)
+        if p.running is not None:  # the job card's words and numbers
+            return "queued" if p.running.state == "queued" else \
+                f"processing: {p.running.text()}"
+        if p.total < 0:
+            return "checking the cache…"
+        if p.total > 0:
+            return f"processed {p.finished}/{p.total} chunks" + (
+                " ✓" if p.status == "done" else "")
+        return "not processed yet (the viewer computes single frames on demand)"
 
     def playback_processor(self) -> CachedFrames | None:
         """Processed playback from the cache, for edits whose cache state is known (their
@@ -192,10 +212,11 @@ class JobsMixin:
             if job is None:
                 continue
             if not (job.do_swap or job.do_sync):
-                self.show_error(f"edit {edit.title} has nothing to do: choose a face photo "
-                                "and/or dialogue")
+                self.show_error(f"{edit_name(clip, edit)} has nothing to do: choose a face "
+                                "photo and/or dialogue in the inspector")
                 continue
-            title = f"Process {self.controller.project.clip_name(self.clip_id)} {edit.title}"
+            title = (f"Process {self.controller.project.clip_name(self.clip_id)} "
+                     f"{edit_name(clip, edit)} · {edit_range(edit, self.info.nominal_fps)}")
             try:
                 record = self.jobs.submit_process([job], title)
             except Exception as exc:
@@ -245,7 +266,7 @@ class JobsMixin:
     def on_job_changed(self, record) -> None:
         """Progress updates the job card at once and the timeline a few times a second;
         state changes (queued, running, done, failed) refresh everything."""
-        self.jobs_panel.update_record(record)
+        self.jobs_panel.update_record(record, self.jobs.progress.get(record.id))
         previous = self._job_states.get(record.id)
         self._job_states[record.id] = record.state
         if previous == record.state:
@@ -254,7 +275,7 @@ class JobsMixin:
             return
         self.controller.set_pending_jobs(self.jobs.unfinished_payloads())
         if record.state == "failed":
-            self.show_error(f"{record.title}: {record.error}")
+            self.show_error(f"{record.title}: {gui_wording(record.error or '')}")
         elif record.state == "done" and record.kind == "adapt":
             self.adapt_finished(record)
         elif record.state == "done":

@@ -23,6 +23,7 @@ from swaptalk_desktop.core.project_io import load_project  # noqa: E402
 from swaptalk_desktop.engine.adapt_job import work_folder  # noqa: E402
 from swaptalk_desktop.inference import ModelRegistry  # noqa: E402
 from swaptalk_desktop.ui.adapt_dialog import AdaptDialog  # noqa: E402
+from swaptalk_desktop.ui.job_progress import JobProgress  # noqa: E402
 from swaptalk_desktop.ui.jobs_panel import status_line  # noqa: E402
 from swaptalk_desktop.ui.main_window import MainWindow  # noqa: E402
 from swaptalk_desktop.ui.preferences import Preferences  # noqa: E402
@@ -98,7 +99,7 @@ def test_adapt_to_this_actor(qtbot, adapting, tmp_path):
     mine = [r for r in records if r.id == job_id and r.state == "running" and r.fraction]
     fractions = [r.fraction for r in mine]
     assert fractions == sorted(fractions) and fractions[-1] > 0.9
-    lines = [status_line(r) for r in mine]
+    lines = [status_line(r, JobProgress(r.state, r.fraction, r.job_eta_s)) for r in mine]
     assert any("fine-tuning the decoder" in s and "steps" in s and "left" in s for s in lines)
     assert any("fine-tuning the lip sync" in s for s in lines)
 

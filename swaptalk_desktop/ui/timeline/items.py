@@ -12,6 +12,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen, QTransform
 
+from ..job_progress import format_percent
 from . import theme
 from .model import EditView, Lane, TimelineState
 
@@ -171,8 +172,8 @@ class EditRegionItem(DeviceItem):
         text_rect = block.adjusted(hw + 4, 1, -hw - 4, -4)
         if text_rect.width() < 14:
             return
-        status = {"done": "✓", "partial": f"{edit.progress:.0%}",
-                  "running": f"{edit.progress:.0%}"}.get(edit.status, "")
+        status = {"done": "✓", "partial": f"{format_percent(edit.progress)}",
+                  "running": f"{format_percent(edit.progress)}"}.get(edit.status, "")
         p.setPen(theme.EDIT_TEXT)
         if status:
             p.setFont(theme.ui_font(7.5, bold=True))

@@ -16,7 +16,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QSize, Qt, Signal
 from PySide6.QtWidgets import QScrollBar, QSizePolicy, QVBoxLayout, QWidget
 
-from ...core.timebase import frame_to_timecode
+from ...core.timebase import format_range, frame_to_timecode
+from ..job_progress import format_percent
 from . import theme
 from .feeds import LaneFeeds
 from .fetch import Thumbs
@@ -359,12 +360,10 @@ class TimelineWidget(QWidget):
     def _edit_tooltip(self, edit_id: str) -> str:
         edit = self.state.edits[edit_id]
         fps = self._ruler.fps
-        status = {"done": "processed", "partial": f"{edit.progress:.0%} processed",
-                  "running": f"processing, {edit.progress:.0%}"}.get(edit.status,
+        status = {"done": "processed", "partial": f"{format_percent(edit.progress)} processed",
+                  "running": f"processing, {format_percent(edit.progress)}"}.get(edit.status,
                                                                       "not processed")
-        return (f"{edit.label or 'Edit'}\n{frame_to_timecode(edit.start, fps)} – "
-                f"{frame_to_timecode(edit.stop, fps)} ({edit.stop - edit.start} frames)\n"
-                f"{status}")
+        return f"{edit.label or 'Edit'}\n{format_range(edit.start, edit.stop, fps)}\n{status}"
 
     def _marker_tooltip(self, marker_id: str) -> str:
         marker = next((m for m in self.state.markers if m.id == marker_id), None)
