@@ -13,7 +13,6 @@ from .frames import FaceProcessor, compose, crop_frame
 from .job import RangeJob
 from .mouth_sync import uses_mouth_library
 from .prepare import PreparedJob, prepare_job
-from .process import process_range
 from .render import mel_for_frames, render_folder, set_sync_reference, track_folder
 
 
@@ -24,6 +23,9 @@ class PreviewResult:
     processed: np.ndarray
     face_found: bool
     from_cache: bool
+    needs_processing: bool = False
+    """The edit's look needs the whole range processed first (a sync-only edit with a lips
+    stage picks each mouth along the range): ``processed`` is the source frame until then."""
 
 
 def _track(p: PreparedJob, ctx: EngineContext, index: int,
@@ -65,10 +67,9 @@ def preview_frame(job: RangeJob, index: int, *, ctx: EngineContext | None = None
         from_cache = generated is not None
         if generated is None and uses_mouth_library(p):
             # a mouth is picked for the whole range at once (runs of library frames), so one
-            # frame on its own would not be the frame the export shows: process the range
-            process_range(job, ctx=ctx)
-            generated = _cached_crop(p, index)
-            landmarks, track = _track(p, ctx, index, rgb)
+            # frame on its own would not be the frame the export shows; tracking the library
+            # takes seconds, too long to hold up scrubbing
+            return PreviewResult(index, rgb, rgb, True, False, needs_processing=True)
         if generated is None:
             processor = FaceProcessor(p.runners, source_latent=p.source_latent,
                                       swap=job.do_swap, sync=job.do_sync)

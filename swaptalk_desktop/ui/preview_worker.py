@@ -202,13 +202,16 @@ class PreviewWorker(QObject):
                                                      None, user_message(err), True))
             return
         self.processed_count += 1
-        if not result.face_found:
+        if result.needs_processing:
+            note = ("lip sync from the actor's own footage: Process Range to see this frame "
+                    "(shown unchanged until then)")
+        elif not result.face_found:
             note = "no face in this frame: left unchanged"
         elif result.from_cache:
             note = "processed (from cache)"
         else:
             note = "processed (this frame only; Process range for the tracked result)"
-        if result.from_cache or not result.face_found:
+        if result.from_cache or not result.face_found or result.needs_processing:
             self._last = None  # the cache may still fill in; ask again next time
         else:
             self._last = ((req.job, req.index), result.processed, note)

@@ -10,7 +10,13 @@ import pytest
 import soundfile as sf
 from render_helpers import decode_all
 
-from swaptalk_desktop.engine import EditOptions, EngineContext, RangeJob, RunOptions
+from swaptalk_desktop.engine import (
+    EditOptions,
+    EngineContext,
+    RangeJob,
+    RunOptions,
+    preview_frame,
+)
 from swaptalk_desktop.engine.frames import mouth_opening
 from swaptalk_desktop.engine.prepare import prepare_job
 from swaptalk_desktop.engine.process import track_folder
@@ -36,9 +42,13 @@ def shipped_ctx():
     return EngineContext(registry)
 
 
+def _job(audio: Path) -> RangeJob:
+    return RangeJob(video=CLIP, start=START, stop=STOP, audio=audio,
+                    edit=EditOptions(color_match=False), run=RunOptions(chunk_frames=25))
+
+
 def _render(ctx, audio: Path, out: Path):
-    job = RangeJob(video=CLIP, start=START, stop=STOP, audio=audio,
-                   edit=EditOptions(color_match=False), run=RunOptions(chunk_frames=25))
+    job = _job(audio)
     render_range(job, out, ctx=ctx, encode=LOSSLESS)
     return job
 
@@ -49,7 +59,13 @@ def test_the_mouth_follows_the_line_and_only_below_the_nose_changes(shipped_ctx,
     sf.write(speech, wave[:16000 * 2], 16000)
     silence = tmp_path / "silence.wav"
     sf.write(silence, np.zeros(16000 * 2, np.float32), 16000)
+    # before the range is processed a preview says so and shows the source frame
+    early = preview_frame(_job(speech), START + 10, ctx=shipped_ctx)
+    assert early.needs_processing and np.array_equal(early.processed, early.original)
     job = _render(shipped_ctx, speech, tmp_path / "speech.mp4")
+    late = preview_frame(job, START + 10, ctx=shipped_ctx)
+    assert late.from_cache and not late.needs_processing
+    assert not np.array_equal(late.processed, late.original)
     _render(shipped_ctx, silence, tmp_path / "silence.mp4")
     p = prepare_job(job, None, shipped_ctx)
     assert (track_folder(p).path / "library.npz").exists(), "the mouth library was not used"
