@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from . import style
 from .job_progress import JobProgress
-from .widgets import wrap_freely
+from .widgets import ElidedLabel, wrap_freely
 from .wording import gui_wording
 
 STATE_TEXT = {"queued": "Queued", "running": "Running", "done": "Done", "failed": "Failed",
@@ -69,10 +69,9 @@ class JobCard(QFrame):
         self.setObjectName("jobcard")
         self.setStyleSheet(f"QFrame#jobcard {{ background: {style.PANEL}; "
                            f"border: 1px solid {style.BORDER}; border-radius: 4px; }}")
-        self.title = QLabel(record.title)
+        self.title = ElidedLabel(record.title)  # a long title shortens, its tooltip is whole
         self.title.setStyleSheet(f"color: {style.TEXT}; font-weight: 600;")
-        wrap_freely(self.title)  # a long title or error wraps; it never widens the dock
-        self.status = wrap_freely(QLabel())
+        self.status = wrap_freely(QLabel())  # a long error wraps; it never widens the dock
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
         self.bar.setTextVisible(False)
@@ -136,8 +135,20 @@ class JobsPanel(QWidget):
             entry = self._cards[record.id] = (item, card)
         item, card = entry
         card.update_record(record, progress)
-        item.setSizeHint(QSize(0, card.sizeHint().height()))
+        self._fit(item, card)
         self.hint.setVisible(False)
+
+    def _fit(self, item: QListWidgetItem, card: JobCard) -> None:
+        """The card as tall as its wrapped lines need at the list's width."""
+        width = max(1, self.list.viewport().width() - 2 * self.list.spacing())
+        layout = card.layout()
+        height = layout.totalHeightForWidth(width) if layout.hasHeightForWidth() else -1
+        item.setSizeHint(QSize(0, max(height, card.minimumSizeHint().height())))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        for item, card in self._cards.values():
+            self._fit(item, card)
 
     def drop(self, job_id: str) -> None:
         entry = self._cards.pop(job_id, None)

@@ -141,7 +141,7 @@ def test_hovering_an_edge_highlights_its_handle_and_shows_a_trim_cursor(timeline
     mouse(timeline, "move", timeline.point_at(100, "edits") + QPointF(-2, 0),
           button=Qt.MouseButton.NoButton)
     assert timeline.state.hovered == ("a", "right")
-    assert timeline.viewport().toolTip() == ("Line 1\n00:00:02:00 – 00:00:04:00 (50 frames)\n"
+    assert timeline.viewport().toolTip() == ("Line 1\n00:00:02:00–00:00:03:24 · 50 frames\n"
                                              "processing, 25%")
     assert timeline.viewport().cursor().shape() == Qt.CursorShape.SizeHorCursor
     mouse(timeline, "move", timeline.point_at(75, "edits"), button=Qt.MouseButton.NoButton)
