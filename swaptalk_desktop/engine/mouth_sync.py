@@ -16,12 +16,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.cancel import CancelToken
-from ..faces import FaceTrack, alignment_matrix, track_faces, transform_points
+from ..faces import FaceTrack, alignment_matrix, transform_points
 from ..faces import mouth_library as ml
 from ..media import VideoReader, load_audio, log_mel, mel_windows, to_mono_16k
 from .frames import crop_frame, reference_frame
 from .prepare import PreparedJob
-from .progress import ProgressCallback, StageMeter
+from .progress import ProgressCallback
+from .track_span import track_span
 
 LIBRARY_SECONDS = 10.0
 """Footage tracked either side of the range for the mouth library."""
@@ -49,13 +50,7 @@ def ensure_library(p: PreparedJob, folder, ctx, progress: ProgressCallback | Non
     path = folder.path / "library.npz"
     if path.exists():
         return FaceTrack.load(path)
-    lo, hi = library_bounds(p)
-    meter = StageMeter("track library", hi - lo, progress)
-    embedder = ctx.embedder if p.target.mode == "reference" else None
-    with VideoReader(p.info) as reader:
-        frames = enumerate(reader.read(lo, hi), start=lo)
-        track = track_faces(frames, ctx.landmarker, p.target, embedder=embedder,
-                            progress=meter.callback(), cancel=cancel, total=hi - lo)
+    track = track_span(p, ctx, *library_bounds(p), "track library", progress, cancel)
     track.save(path)
     return track
 

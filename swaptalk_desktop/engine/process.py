@@ -15,7 +15,7 @@ import numpy as np
 
 from ..core.cancel import NEVER, CancelToken
 from ..core.errors import InputError
-from ..faces import FaceTrack, track_faces
+from ..faces import FaceTrack
 from ..media import VideoReader, load_audio, log_mel, mel_windows, to_mono_16k
 from . import mouth_sync
 from .context import EngineContext
@@ -23,6 +23,7 @@ from .frames import FaceProcessor, crop_frame, reference_frame
 from .job import RangeJob
 from .prepare import PreparedJob, prepare_job, prepared_for, remember_prepared
 from .progress import ProgressCallback, StageMeter
+from .track_span import track_span
 from .workdir import JobFolder, prune_cache, stable_key
 
 log = logging.getLogger(__name__)
@@ -71,12 +72,7 @@ def ensure_track(p: PreparedJob, folder: JobFolder, ctx: EngineContext,
     if path.exists():
         return FaceTrack.load(path)
     job = p.job
-    meter = StageMeter("track", job.stop - job.start, progress)
-    embedder = ctx.embedder if p.target.mode == "reference" else None
-    with VideoReader(p.info) as reader:
-        frames = enumerate(reader.read(job.start, job.stop), start=job.start)
-        track = track_faces(frames, ctx.landmarker, p.target, embedder=embedder,
-                            progress=meter.callback(), cancel=cancel, total=job.stop - job.start)
+    track = track_span(p, ctx, job.start, job.stop, "track", progress, cancel)
     if not track.present.any():
         raise InputError(f"no face found in {p.range_label()} of {p.info.path.name}; choose a "
                          "range where the face is visible")
