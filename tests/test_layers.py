@@ -10,7 +10,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "swaptalk_desktop"
 QT = {"PySide6", "PySide2", "PyQt5", "PyQt6", "shiboken6", "pyqtgraph", "superqt", "qtpy"}
 TORCH = {"torch", "torchvision", "torchaudio", "lightning", "pytorch_lightning"}
-LOWER = ("core", "media", "faces", "inference", "engine")
+LOWER = ("core", "media", "faces", "inference", "engine", "interchange")
 
 
 def imported_modules(path: Path) -> list[tuple[int, str]]:
@@ -69,7 +69,7 @@ def test_checker_sees_a_violation(tmp_path, monkeypatch):
 
 def test_engine_and_cli_import_without_qt_or_torch():
     code = ("import sys, swaptalk_desktop.engine, swaptalk_desktop.cli, swaptalk_desktop.faces, "
-            "swaptalk_desktop.media, swaptalk_desktop.inference\n"
+            "swaptalk_desktop.media, swaptalk_desktop.inference, swaptalk_desktop.interchange\n"
             "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
             f"{sorted(QT | TORCH)!r})\n"
             "print(','.join(bad))")
