@@ -18,6 +18,7 @@ from .demo_cmd import add_demo_parser
 from .display import Display, DisplayLogHandler, JsonDisplay
 from .eval_cmd import add_eval_parser
 from .models_cmd import add_models_parser
+from .otio_cmd import add_otio_parser
 from .probe_cmd import add_probe_parser
 from .render_cmd import add_render_parser
 from .train_cmd import add_train_parser
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_eval_parser(sub)
     add_train_parser(sub)
     add_adapt_parser(sub)
+    add_otio_parser(sub)
     return parser
 
 
