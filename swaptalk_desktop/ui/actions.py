@@ -72,6 +72,10 @@ def build_menus(w: MainWindow) -> Actions:
     _add(a, file, "relink", "Re&link Media…", w.relink_dialog)
     file.addSeparator()
     _add(a, file, "export", "&Export…", w.export_dialog, "Ctrl+E")
+    _add(a, file, "export_otio", "Export &Timeline (OTIO)…", w.export_timeline_dialog,
+         tip="Write the clip, its edits and markers to an OpenTimelineIO file for other editors")
+    _add(a, file, "import_otio", "Import Timeline (OTIO/E&DL)…", w.import_timeline_dialog,
+         tip="Start a project from an .otio or CMX 3600 .edl cut made in another editor")
     file.addSeparator()
     _add(a, file, "settings", "Se&ttings…", w.settings_dialog, "Ctrl+,")
     _add(a, file, "quit", "&Quit", w.close, "Ctrl+Q")

@@ -200,6 +200,10 @@ class ProjectController(QObject):
         self._opened(project_io.load_backup(path), path, dirty=True)
         self.message.emit(f"opened the backup of {path.name}; save to replace the damaged file")
 
+    def open_imported(self, project: Project) -> None:
+        """Make ``project`` (e.g. from File ▸ Import Timeline) the document: new and unsaved."""
+        self._replace(project, None, dirty=True)
+
     def _opened(self, project: Project, path: Path, dirty: bool = False) -> None:
         self._replace(project, path, dirty=dirty)
         self._remember(path)

@@ -271,6 +271,59 @@ class FileMixin:
         return record.id
 
     # --- settings ---------------------------------------------------------------------------
+    # --- timeline interchange (OpenTimelineIO, EDL) -----------------------------------------
+    def export_timeline_dialog(self) -> None:
+        project = self.controller.project
+        if project.current_clip is None:
+            self.show_error("open a clip in the timeline before exporting the timeline")
+            return
+        start = Path(self.prefs.last_folder or Path.home()) / \
+            f"{project.media_item(project.current_clip).path.stem}.otio"
+        path, _ = QFileDialog.getSaveFileName(self, "Export timeline", str(start),
+                                              "OpenTimelineIO (*.otio)")
+        if path:
+            self.export_timeline(Path(path))
+
+    def export_timeline(self, path: Path) -> bool:
+        from ..interchange import export_otio
+        if path.suffix.lower() != ".otio":
+            path = path.with_name(path.name + ".otio")
+        try:
+            written = export_otio(self.controller.project, path)
+        except SwapTalkError as err:
+            self.show_error(str(err))
+            return False
+        self.show_message(f"exported the timeline to {written.name}")
+        return True
+
+    def import_timeline_dialog(self) -> None:
+        if not self.confirm_discard("importing a timeline"):
+            return
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import timeline", self.prefs.last_folder,
+            "Timelines (*.otio *.edl);;OpenTimelineIO (*.otio);;CMX 3600 EDL (*.edl)")
+        if path:
+            self.import_timeline(Path(path))
+
+    def import_timeline(self, path: Path) -> bool:
+        """A new, unsaved project from an .otio or .edl; what it leaves out is listed."""
+        from ..interchange import import_timeline
+        try:
+            result = import_timeline(path)
+        except SwapTalkError as err:
+            self.show_error(str(err))
+            return False
+        self.controller.open_imported(result.project)
+        self.prefs.last_folder = str(Path(path).parent)
+        text = f"imported the timeline of {path.name}; save it as a project"
+        for line in result.warnings:
+            log.info("importing %s: %s", path, line)
+        if result.warnings:  # the first in the status bar, all of them in the log
+            more = len(result.warnings) - 1
+            text += f" ({result.warnings[0]}{f'; {more} more in the log' if more else ''})"
+        self.show_message(text, 15000)
+        return True
+
     def settings_dialog(self) -> SettingsDialog:
         from ..engine.workdir import cache_root
         ctx = self.make_context()
