@@ -44,6 +44,24 @@ class ClipSync:
     ssim: list[float] = field(default_factory=list)
     ssim_raw: list[float] = field(default_factory=list)
 
+    def add(self, landmarker, real: np.ndarray, audio: np.ndarray, silence: np.ndarray,
+            landmarks: np.ndarray, frozen_reference: np.ndarray, frozen_first: np.ndarray,
+            feather: float) -> None:
+        """Score one frame: the generated crops for the audio and for silence, pasted through
+        the mouth mask, and the two frozen faces, against the real crop's lip landmarks."""
+        self.frames += 1
+        shown = {"audio": _paste(real, audio, landmarks, feather),
+                 "silence": _paste(real, silence, landmarks, feather),
+                 "frozen_reference": frozen_reference, "frozen_first": frozen_first}
+        self.ssim.append(ssim(real, shown["audio"]))
+        self.ssim_raw.append(ssim(real, audio))
+        truth = _marks(landmarker, real)
+        found = {v: _marks(landmarker, shown[v]) for v in VARIANTS}
+        if truth is None or any(m is None for m in found.values()):
+            return
+        for v in VARIANTS:
+            self.lmd[v].append(lmd(found[v][None], truth[None]))
+
     def summary(self) -> dict:
         mean = {v: float(np.mean(x)) if x else None for v, x in self.lmd.items()}
         out: dict = {"clip": self.clip, "identity": self.identity, "frames": self.frames,
@@ -99,19 +117,8 @@ def measure_clip(runners, landmarker, crops: np.ndarray, landmarks: np.ndarray,
                                                           window=runners.mel_window))
             made[name] = runners.decode(np.concatenate([upper, lower], axis=2))
         for i, frame in enumerate(k):
-            scores.frames += 1
-            shown = {name: _paste(real[i], made[name][i], landmarks[frame], feather)
-                     for name in ("audio", "silence")}
-            shown["frozen_reference"] = crops[ref]
-            shown["frozen_first"] = crops[0]
-            scores.ssim.append(ssim(real[i], shown["audio"]))
-            scores.ssim_raw.append(ssim(real[i], made["audio"][i]))
-            truth = _marks(landmarker, real[i])
-            found = {v: _marks(landmarker, shown[v]) for v in VARIANTS}
-            if truth is None or any(m is None for m in found.values()):
-                continue
-            for v in VARIANTS:
-                scores.lmd[v].append(lmd(found[v][None], truth[None]))
+            scores.add(landmarker, real[i], made["audio"][i], made["silence"][i],
+                       landmarks[frame], crops[ref], crops[0], feather)
     return scores
 
 
@@ -146,19 +153,8 @@ def measure_clip_library(runners, landmarker, crops: np.ndarray, landmarks: np.n
                                                 library.landmarks[j])
                       for k, j in enumerate(picks)]
     for k in _even(len(crops), per_clip):
-        scores.frames += 1
-        shown = {name: _paste(crops[k], made[name][k], landmarks[k], feather)
-                 for name in ("audio", "silence")}
-        shown["frozen_reference"] = crops[ref]
-        shown["frozen_first"] = crops[0]
-        scores.ssim.append(ssim(crops[k], shown["audio"]))
-        scores.ssim_raw.append(ssim(crops[k], made["audio"][k]))
-        truth = _marks(landmarker, crops[k])
-        found = {v: _marks(landmarker, shown[v]) for v in VARIANTS}
-        if truth is None or any(m is None for m in found.values()):
-            continue
-        for v in VARIANTS:
-            scores.lmd[v].append(lmd(found[v][None], truth[None]))
+        scores.add(landmarker, crops[k], made["audio"][k], made["silence"][k], landmarks[k],
+                   crops[ref], crops[0], feather)
     return scores
 
 

@@ -109,3 +109,51 @@ def test_summary_and_table(clip):
     assert result["share_passing"] == 0.5
     text = lipsync_eval.table(result)
     assert text.count("\n") == 1 + 2 + 1 and "1/2" in text
+
+
+class FakeLips:
+    """A lips stage that knows each measured frame's real lip change when it hears that frame's
+    sound (``listens``), and predicts the closed mouth otherwise."""
+
+    lips_window = 32
+
+    def __init__(self, clip, frames, listens: bool) -> None:
+        from swaptalk_desktop.engine.frames import reference_frame
+        from swaptalk_desktop.faces.mouth_library import lip_shape
+        from swaptalk_desktop.media import mel_windows
+
+        marks = clip["landmarks"][frames]
+        ref = reference_frame(marks, np.ones(len(marks), bool), 0)
+        windows = mel_windows(clip["mel"], clip["times"][frames], window=self.lips_window)
+        self.known = {w.tobytes(): d for w, d in zip(
+            windows, lip_shape(marks) - lip_shape(marks[ref])[None], strict=True)}
+        self.listens = listens
+
+    def lips_with_features(self, mel):
+        delta = np.zeros((len(mel), 40, 2), np.float32)
+        if self.listens:
+            for i, w in enumerate(mel):
+                delta[i] = self.known.get(np.asarray(w, np.float32).tobytes(), 0.0)
+        # divided by the gain the engine applies when it does not refit to the speaker
+        from swaptalk_desktop.engine.mouth_sync import EXPRESSIVENESS
+        return delta / np.float32(EXPRESSIVENESS), np.zeros((len(mel), 4), np.float32)
+
+
+def _measure_library(clip, listens: bool) -> dict:
+    n = len(clip["crops"])
+    lib, meas = np.arange(n // 2), np.arange(n // 2, n)
+    return lipsync_eval.measure_clip_library(
+        FakeLips(clip, meas, listens), clip["landmarker"], clip["crops"][meas],
+        clip["landmarks"][meas], clip["mel"], clip["times"][meas], clip["crops"][lib],
+        clip["landmarks"][lib], lib, clip="astronaut", identity="astronaut",
+        per_clip=16).summary()
+
+
+def test_the_mouth_library_path_tells_listening_from_deaf(clip):
+    listening, deaf = _measure_library(clip, True), _measure_library(clip, False)
+    print({k: (listening[k], deaf[k]) for k in ("lmd_audio", "lmd_silence", "lmd_frozen_first")})
+    assert listening["frames_with_landmarks"] >= 10
+    # the real shapes pick matching mouths from the first half; silence picks a closed one
+    assert listening["lmd_audio"] < 0.75 * listening["lmd_silence"]
+    assert deaf["ratio_to_silence"] == pytest.approx(1.0, abs=1e-6)
+    assert listening["ssim"] > 0.95
