@@ -114,7 +114,8 @@ def test_processed_ranges_export_without_tracking_or_models(ctx, clip, dialogue,
     def forbidden(*args, **kwargs):
         raise AssertionError("the export ran a stage the processing already did")
 
-    monkeypatch.setattr(process_module, "track_faces", forbidden)
+    from swaptalk_desktop.engine import track_span
+    monkeypatch.setattr(track_span, "track_faces", forbidden)
     monkeypatch.setattr(process_module, "FaceProcessor", forbidden)
     result = export_clip(clip, [first, second], tmp_path / "out.mp4", ctx=ctx, encode=LOSSLESS)
     assert (result.chunks_reused, result.chunks_rendered) == (3, 0)
