@@ -20,15 +20,13 @@ import numpy as np
 
 from ..core.errors import InputError
 from ..core.timebase import parse_position
+from ..inference.manifest import train_weights_file
 from .progress import ProgressCallback, ProgressEvent
 
 DEFAULT_STEPS = {"tiny": 60, "small": 1500, "base": 3000}
 """Steps of each fine-tune (decoder, then sync) when ``--steps`` is not given."""
 AUDIO_MARGIN_S = 0.1
 """Half the sync stages' mel window (16 frames at 80/s): see the module doc."""
-TRAIN_WEIGHTS_SUFFIX = ".train.safetensors"
-"""The torch weights beside an exported set's manifest (training.trainer.export_cmd writes
-them; engine must not import training, so the name is repeated here)."""
 
 
 @dataclass(frozen=True)
@@ -163,11 +161,6 @@ def plan_footage(frame_times: np.ndarray, duration_s: float, fps: float,
 
 
 # --- base sets ------------------------------------------------------------------------------
-def train_weights_file(model_set) -> Path:
-    from ..inference.manifest import train_weights_file as find
-    return find(model_set)
-
-
 def weights_config_name(path: Path) -> str | None:
     """The training configuration recorded in a checkpoint's header (no torch needed: a
     safetensors file starts with the length of its JSON header)."""

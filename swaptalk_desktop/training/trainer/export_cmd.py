@@ -11,12 +11,11 @@ import numpy as np
 
 from ...core.errors import InputError
 from ...inference import user_model_dir
+from ...inference.manifest import TRAIN_WEIGHTS_SUFFIX
 from ..archs import build_module
 from ..checkpoint_io import save_checkpoint
 from ..configs import config_from_dict, config_to_dict
 from . import checkpointing as ckpt
-
-TRAIN_WEIGHTS_SUFFIX = ".train.safetensors"
 
 
 def train_weights_path(folder: Path, set_id: str) -> Path:
