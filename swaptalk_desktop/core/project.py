@@ -53,6 +53,18 @@ def normalize_path(path: Path | str) -> Path:
     return Path(os.path.normpath(os.path.abspath(os.fspath(path))))
 
 
+def video_summary(v) -> dict:
+    """What the bin records of a probed clip (``v``: a media ``VideoInfo``)."""
+    summary = {"duration_s": round(float(v.duration_s), 3),
+               "fps": f"{v.fps.numerator}/{v.fps.denominator}",
+               "nominal_fps": f"{v.nominal_fps.numerator}/{v.nominal_fps.denominator}",
+               "frames": int(v.frame_count), "width": v.width, "height": v.height,
+               "has_audio": v.audio is not None}
+    if v.audio is not None:
+        summary.update(sample_rate=v.audio.sample_rate, channels=v.audio.channels)
+    return summary
+
+
 @dataclass
 class MediaItem:
     id: str

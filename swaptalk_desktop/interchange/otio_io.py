@@ -48,6 +48,7 @@ from ..core.project import (
     RangeEdit,
     default_settings,
     normalize_path,
+    video_summary,
 )
 from ..core.project_format import dumps
 
@@ -234,14 +235,7 @@ def _describe_video(path: Path, name: str) -> MediaItem:
     v = info.video
     if v is None or info.is_image:
         raise InputError(f"cannot import {name}: {path.name} is not a video")
-    summary = {"duration_s": round(float(v.duration_s), 3),
-               "fps": f"{v.fps.numerator}/{v.fps.denominator}",
-               "nominal_fps": f"{v.nominal_fps.numerator}/{v.nominal_fps.denominator}",
-               "frames": int(v.frame_count), "width": v.width, "height": v.height,
-               "has_audio": v.audio is not None}
-    if v.audio is not None:
-        summary.update(sample_rate=v.audio.sample_rate, channels=v.audio.channels)
-    return MediaItem.from_file(path, "video", summary)
+    return MediaItem.from_file(path, "video", video_summary(v))
 
 
 def _frame(time: otio.opentime.RationalTime, rate: float) -> int:

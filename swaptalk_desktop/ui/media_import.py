@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..core.errors import InputError, SwapTalkError
-from ..core.project import MediaItem
+from ..core.project import MediaItem, video_summary
 from ..media import VideoInfo, probe
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
@@ -33,14 +33,7 @@ def describe_file(path: Path | str) -> tuple[MediaItem, VideoInfo | None]:
     info = probe(path)
     if info.video is not None and not info.is_image:
         v = info.video
-        summary = {"duration_s": round(float(v.duration_s), 3),
-                   "fps": f"{v.fps.numerator}/{v.fps.denominator}",
-                   "nominal_fps": f"{v.nominal_fps.numerator}/{v.nominal_fps.denominator}",
-                   "frames": int(v.frame_count), "width": v.width, "height": v.height,
-                   "has_audio": v.audio is not None}
-        if v.audio is not None:
-            summary.update(sample_rate=v.audio.sample_rate, channels=v.audio.channels)
-        return MediaItem.from_file(path, "video", summary), v
+        return MediaItem.from_file(path, "video", video_summary(v)), v
     if info.is_image:
         return MediaItem.from_file(path, "photo", _photo_summary(path)), None
     if info.audio is not None:
