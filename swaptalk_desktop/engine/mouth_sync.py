@@ -19,6 +19,7 @@ from ..core.cancel import CancelToken
 from ..faces import FaceTrack, alignment_matrix, transform_points
 from ..faces import mouth_library as ml
 from ..media import VideoReader, load_audio, log_mel, mel_windows, to_mono_16k
+from ..media.mel import SAMPLE_RATE
 from .frames import crop_frame, reference_frame
 from .prepare import PreparedJob
 from .progress import ProgressCallback
@@ -82,6 +83,8 @@ def crop_landmarks(track: FaceTrack, frames: np.ndarray, size: int) -> np.ndarra
     return out
 
 
+SOUND_MARGIN_S = 1.0
+"""Sound read either side of the library's frames for its mel windows."""
 ACTOR_FIT_MIN = 50
 """Library frames with sound needed before the lips stage is refitted to the actor (2 s)."""
 ACTOR_FIT_RIDGE = 0.1
@@ -163,10 +166,16 @@ def library_sound(p: PreparedJob, library: ml.MouthLibrary) -> np.ndarray | None
     if p.info.audio is None:
         return None
     wave = to_mono_16k(load_audio(p.info.path))
+    times = np.array([p.info.audio_time(int(f)) for f in library.frames])
+    # only the library's stretch of sound (a take may be many minutes long); the margin keeps
+    # every window and the STFT's edge padding inside it, so the windows are the same
+    first = int(max(0.0, times.min() - SOUND_MARGIN_S) * SAMPLE_RATE)
+    last = int((times.max() + SOUND_MARGIN_S) * SAMPLE_RATE)
+    wave = wave[first:last]
     if not np.any(wave):
         return None
-    times = np.array([p.info.audio_time(int(f)) for f in library.frames])
-    return mel_windows(log_mel(wave), times, window=p.runners.lips_window)
+    return mel_windows(log_mel(wave), times - first / SAMPLE_RATE,
+                       window=p.runners.lips_window)
 
 
 def library_crops(p: PreparedJob, library: ml.MouthLibrary, picks: np.ndarray,
