@@ -16,7 +16,17 @@ from dataclasses import replace
 from typing import Any
 
 from .errors import InputError
-from .project import EDIT_FIELDS, MARKER_FIELDS, ClipState, Marker, MediaItem, Project, RangeEdit
+from .project import (
+    EDIT_FIELDS,
+    MARKER_FIELDS,
+    ClipState,
+    Marker,
+    MediaItem,
+    Project,
+    RangeEdit,
+    SequenceClip,
+    new_id,
+)
 
 FIELD_NAMES = {"photo_id": "face photo", "audio_id": "dialogue", "audio_offset": "dialogue offset",
                "swap": "face swap", "sync": "lip sync", "feather": "feather",
@@ -396,6 +406,7 @@ class RemoveMedia(Command):
         self.item: MediaItem | None = None
         self.clip: tuple[int, ClipState] | None = None
         self.current_clip: str | None = None
+        self.sequence: list[SequenceClip] = []
         self.text = "Remove media"
 
     def validate(self, project: Project) -> MediaItem:
@@ -423,21 +434,26 @@ class RemoveMedia(Command):
                          project.clips.pop(self.media_id))
             if project.current_clip == self.media_id:
                 project.current_clip = next(iter(project.clips), None)
+        self.sequence = list(project.sequence)  # its places in the cut go with it
+        project.sequence[:] = [s for s in project.sequence if s.media_id != self.media_id]
 
     def undo(self, project: Project) -> None:
         assert self.item is not None
         _dict_insert(project.media, self.position, self.media_id, self.item)
         if self.clip is not None:
             _dict_insert(project.clips, self.clip[0], self.media_id, self.clip[1])
+        project.sequence[:] = self.sequence
         project.current_clip = self.current_clip
 
 
 class AddClip(Command):
-    """Open a video of the project in the timeline and make it the current clip."""
+    """Open a video of the project in the timeline and make it the current clip; it goes at
+    the end of the sequence, whole."""
 
     def __init__(self, media_id: str):
         self.media_id = media_id
         self.previous: str | None = None
+        self.entry_id = new_id()
         self.text = "Open clip"
 
     def validate(self, project: Project) -> MediaItem:
@@ -453,12 +469,151 @@ class AddClip(Command):
         self.text = f"Open {item.name} in the timeline"
         self.previous = project.current_clip
         project.clips[self.media_id] = ClipState(media_id=self.media_id)
+        project.sequence.append(SequenceClip(self.entry_id, self.media_id))
         project.current_clip = self.media_id
 
     def undo(self, project: Project) -> None:
         del project.clips[self.media_id]
+        project.sequence[:] = [s for s in project.sequence if s.id != self.entry_id]
         if project.current_clip == self.media_id:
             project.current_clip = self.previous if self.previous in project.clips else None
+
+
+# --- the sequence -------------------------------------------------------------------------------
+class AddToSequence(Command):
+    """Put a video in the sequence at ``position`` (default: the end), trimmed to
+    ``[source_in, source_out)``; a video not yet a clip of the project becomes one (its
+    edits and markers start empty). The same clip may be in the sequence more than once."""
+
+    def __init__(self, media_id: str, source_in: int = 0, source_out: int | None = None,
+                 position: int | None = None, entry_id: str | None = None):
+        self.entry = SequenceClip(entry_id or new_id(), media_id, source_in, source_out)
+        self.position = position
+        self.opened = False
+        self.text = "Add clip to the sequence"
+
+    def validate(self, project: Project) -> MediaItem:
+        item = project.media_item(self.entry.media_id)
+        if item.kind != "video":
+            raise InputError(f"{item.name} is not a video; only videos go in the sequence")
+        if any(s.id == self.entry.id for s in project.sequence):
+            raise InputError(f"clip {self.entry.id} is already in the sequence")
+        if self.position is not None and not 0 <= self.position <= len(project.sequence):
+            raise InputError(f"position {self.position} is outside the sequence "
+                             f"({len(project.sequence)} clips)")
+        project.check_trim(self.entry.media_id, self.entry.source_in, self.entry.source_out)
+        return item
+
+    def redo(self, project: Project) -> None:
+        item = self.validate(project)
+        self.text = f"Add {item.name} to the sequence"
+        self.opened = self.entry.media_id not in project.clips
+        if self.opened:
+            project.clips[self.entry.media_id] = ClipState(media_id=self.entry.media_id)
+            if project.current_clip is None:
+                project.current_clip = self.entry.media_id
+        at = len(project.sequence) if self.position is None else self.position
+        project.sequence.insert(at, replace(self.entry))
+
+    def undo(self, project: Project) -> None:
+        project.sequence[:] = [s for s in project.sequence if s.id != self.entry.id]
+        if self.opened:
+            del project.clips[self.entry.media_id]
+            if project.current_clip == self.entry.media_id:
+                project.current_clip = None
+
+
+class RemoveFromSequence(Command):
+    """Take a clip out of the sequence. Its edits and markers stay with the clip (they are
+    the clip's, in its source frames), so putting it back brings them back."""
+
+    def __init__(self, entry_id: str):
+        self.entry_id = entry_id
+        self.removed: tuple[int, SequenceClip] | None = None
+        self.text = "Remove clip from the sequence"
+
+    def validate(self, project: Project) -> SequenceClip:
+        return project.sequence_entry(self.entry_id)
+
+    def redo(self, project: Project) -> None:
+        entry = self.validate(project)
+        self.text = f"Remove {project.clip_name(entry.media_id)} from the sequence"
+        index = project.sequence.index(entry)
+        self.removed = (index, project.sequence.pop(index))
+
+    def undo(self, project: Project) -> None:
+        assert self.removed is not None
+        project.sequence.insert(self.removed[0], replace(self.removed[1]))
+
+
+class MoveInSequence(Command):
+    """Reorder: the clip goes to ``new_index`` (0: first), the others keep their order."""
+
+    def __init__(self, entry_id: str, new_index: int):
+        self.entry_id, self.new_index = entry_id, new_index
+        self.old: int | None = None
+        self.text = "Move clip in the sequence"
+
+    def validate(self, project: Project) -> SequenceClip:
+        entry = project.sequence_entry(self.entry_id)
+        if isinstance(self.new_index, bool) or not isinstance(self.new_index, int) or \
+                not 0 <= self.new_index < len(project.sequence):
+            raise InputError(f"position {self.new_index!r} is outside the sequence "
+                             f"({len(project.sequence)} clips)")
+        return entry
+
+    def redo(self, project: Project) -> None:
+        entry = self.validate(project)
+        self.text = f"Move {project.clip_name(entry.media_id)} in the sequence"
+        self.old = project.sequence.index(entry)
+        project.sequence.pop(self.old)
+        project.sequence.insert(self.new_index, entry)
+
+    def undo(self, project: Project) -> None:
+        assert self.old is not None
+        entry = project.sequence_entry(self.entry_id)
+        project.sequence.remove(entry)
+        project.sequence.insert(self.old, entry)
+
+
+class TrimSequenceClip(Command):
+    """Set a sequence clip's source in/out (``source_out`` None: to the clip's end); a drag
+    passes a drag_id to merge its steps."""
+
+    def __init__(self, entry_id: str, source_in: int, source_out: int | None,
+                 drag_id: str | None = None):
+        self.entry_id, self.source_in, self.source_out = entry_id, source_in, source_out
+        self.drag_id = drag_id
+        self.old: tuple[int, int | None] | None = None
+        self.text = "Trim clip in the sequence"
+
+    @property
+    def merge_key(self) -> tuple | None:
+        return None if self.drag_id is None else ("TrimSequenceClip", self.entry_id,
+                                                  self.drag_id)
+
+    def validate(self, project: Project) -> SequenceClip:
+        entry = project.sequence_entry(self.entry_id)
+        project.check_trim(entry.media_id, self.source_in, self.source_out)
+        return entry
+
+    def redo(self, project: Project) -> None:
+        entry = self.validate(project)
+        self.text = f"Trim {project.clip_name(entry.media_id)} in the sequence"
+        self.old = (entry.source_in, entry.source_out)
+        entry.source_in, entry.source_out = self.source_in, self.source_out
+
+    def undo(self, project: Project) -> None:
+        assert self.old is not None
+        entry = project.sequence_entry(self.entry_id)
+        entry.source_in, entry.source_out = self.old
+
+    def merge(self, other: Command) -> bool:
+        if not isinstance(other, TrimSequenceClip) or other.merge_key != self.merge_key or \
+                self.merge_key is None:
+            return False
+        self.source_in, self.source_out = other.source_in, other.source_out
+        return True
 
 
 def _dict_insert(mapping: dict, position: int, key: str, value: Any) -> None:

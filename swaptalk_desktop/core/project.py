@@ -1,12 +1,16 @@
 """The editor's document: media in the project, clips in the timeline, their range edits and
-markers.
+markers, and the sequence those clips are cut into.
 
 Qt-free and engine-free (core is the bottom layer); ``engine.project_jobs`` turns an edit into a
 ``RangeJob``. Every change a user can undo goes through ``core.commands``, which validate with
 the checks below before they touch anything, so a Project in memory always satisfies:
 edits of a clip are sorted by start, never overlap, lie inside the clip, have at least one
 frame, and refer only to media items of a fitting kind; markers of a clip are sorted by frame,
-lie inside the clip and are at most one per frame.
+lie inside the clip and are at most one per frame. The sequence is a list of
+``SequenceClip``s (a clip's media id and its source in/out trim) played one after another on
+V1/A1; the same clip may appear more than once (two takes cut from one file). Edits and markers
+belong to the clip (its source frames), so reordering or trimming the sequence never moves
+them; an edit outside a clip's trim is simply not in the sequence.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from .hashing import content_fingerprint
 
 MediaKind = Literal["video", "audio", "photo"]
 MEDIA_KINDS: tuple[str, ...] = ("video", "audio", "photo")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 PROVIDERS = ("auto", "cuda", "cpu")
 
 # Fields of a RangeEdit that SetEditField may change (start/stop go through Move/Trim, which
@@ -202,6 +206,48 @@ class ClipState:
 
 
 @dataclass
+class SequenceClip:
+    """One clip of the sequence: frames ``[source_in, source_out)`` of clip ``media_id``
+    (``source_out`` None: to the clip's end)."""
+
+    id: str
+    media_id: str
+    source_in: int = 0
+    source_out: int | None = None
+
+    @classmethod
+    def new(cls, media_id: str, source_in: int = 0, source_out: int | None = None
+            ) -> SequenceClip:
+        return cls(id=new_id(), media_id=media_id, source_in=source_in, source_out=source_out)
+
+
+@dataclass(frozen=True)
+class SequenceSpan:
+    """Where a sequence clip lies: sequence frames ``[start, start + length)`` show source
+    frames ``[source_in, source_out)`` of ``media_id``."""
+
+    entry_id: str
+    media_id: str
+    start: int
+    source_in: int
+    source_out: int
+
+    @property
+    def length(self) -> int:
+        return self.source_out - self.source_in
+
+    @property
+    def stop(self) -> int:
+        return self.start + self.length
+
+    def to_source(self, frame: int) -> int:
+        return self.source_in + frame - self.start
+
+    def to_sequence(self, source_frame: int) -> int:
+        return self.start + source_frame - self.source_in
+
+
+@dataclass
 class Project:
     schema_version: int = SCHEMA_VERSION
     media: dict[str, MediaItem] = field(default_factory=dict)
@@ -209,6 +255,8 @@ class Project:
     current_clip: str | None = None
     settings: dict = field(default_factory=default_settings)
     pending_jobs: list[dict] = field(default_factory=list)
+    sequence: list[SequenceClip] = field(default_factory=list)
+    """The cut, in order (V1/A1); each entry's media is one of ``clips``."""
 
     # --- look-ups that name what is missing ------------------------------------------------
     def media_item(self, media_id: str) -> MediaItem:
@@ -244,6 +292,69 @@ class Project:
 
     def copy(self) -> Project:
         return copy.deepcopy(self)
+
+    # --- the sequence ---------------------------------------------------------------------------
+    def sequence_entry(self, entry_id: str) -> SequenceClip:
+        found = next((s for s in self.sequence if s.id == entry_id), None)
+        if found is None:
+            raise InputError(f"clip {entry_id} is not in the sequence")
+        return found
+
+    def sequence_index(self, entry_id: str) -> int:
+        return self.sequence.index(self.sequence_entry(entry_id))
+
+    def trim_of(self, entry: SequenceClip) -> tuple[int, int]:
+        """The entry's source frames ``[in, out)``; InputError when its length is unknown."""
+        out = entry.source_out
+        if out is None:
+            out = self.frame_count(entry.media_id)
+            if out is None:
+                raise InputError(f"the length of {self.clip_name(entry.media_id)} is not "
+                                 "known; open it once so that it is probed")
+        return entry.source_in, out
+
+    def sequence_spans(self) -> list[SequenceSpan]:
+        """Every sequence clip with its place in the sequence, in order."""
+        spans, at = [], 0
+        for entry in self.sequence:
+            a, b = self.trim_of(entry)
+            spans.append(SequenceSpan(entry.id, entry.media_id, at, a, b))
+            at += b - a
+        return spans
+
+    def sequence_length(self) -> int:
+        return sum(s.length for s in self.sequence_spans())
+
+    def locate(self, frame: int) -> tuple[SequenceSpan, int]:
+        """The sequence clip showing sequence frame ``frame`` and the source frame it shows."""
+        for span in self.sequence_spans():
+            if span.start <= frame < span.stop:
+                return span, span.to_source(frame)
+        raise InputError(f"frame {frame} is outside the sequence "
+                         f"({self.sequence_length()} frames)")
+
+    def check_trim(self, media_id: str, source_in: int, source_out: int | None) -> None:
+        """InputError unless ``[source_in, source_out)`` is a non-empty part of the clip."""
+        if media_id not in self.clips:
+            item = self.media_item(media_id)
+            if item.kind != "video":
+                raise InputError(f"{item.name} is not a video; only videos go in the sequence")
+        for name, value in (("in", source_in), ("out", source_out)):
+            if value is None and name == "out":
+                continue
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise InputError(f"the sequence clip's {name} point must be a frame number, "
+                                 f"not {value!r}")
+        frames = self.frame_count(media_id)
+        if source_in < 0:
+            raise InputError(f"the in point {source_in} is before the clip's first frame")
+        end = source_out if source_out is not None else frames
+        if end is not None and source_in >= end:
+            raise InputError(f"a sequence clip needs at least one frame (in {source_in}, "
+                             f"out {end})")
+        if frames is not None and source_out is not None and source_out > frames:
+            raise InputError(f"the out point {source_out} is after the end of "
+                             f"{self.clip_name(media_id)} ({frames} frames)")
 
     # --- validation shared by commands and the loader ------------------------------------------
     def check_range(self, clip_id: str, start: int, stop: int,
@@ -398,3 +509,13 @@ class Project:
             markers, clip.markers = clip.markers, []
             for m in markers:  # one at a time, so that two on one frame are caught
                 clip.markers.append(self.checked_marker(clip_id, m))
+        ids = [s.id for s in self.sequence]
+        if len(set(ids)) != len(ids):
+            raise InputError("the sequence has two clips with one id")
+        for entry in self.sequence:
+            if not isinstance(entry.id, str) or not entry.id:
+                raise InputError("a sequence clip needs an id")
+            if entry.media_id not in self.clips:
+                raise InputError(f"sequence clip {entry.id} refers to {entry.media_id}, which "
+                                 "is not a clip of the project")
+            self.check_trim(entry.media_id, entry.source_in, entry.source_out)

@@ -23,18 +23,31 @@ from .project import (
     MediaItem,
     Project,
     RangeEdit,
+    SequenceClip,
     default_settings,
     normalize_path,
 )
 
 FORMAT_ID = "swaptalk-desktop-project"
 
-# MIGRATIONS[v] upgrades a file dict of schema v to schema v + 1 (pure dict -> dict). Schema 1
-# is the first released format, so the table is empty; a change to the format bumps
-# SCHEMA_VERSION and adds the step from the previous version here. Optional fields that older
-# readers ignore and whose absence means the old behaviour (a clip's "model_set", a clip's
-# "markers") need no bump; each is written only when it holds something.
-MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
+
+def _v1_to_v2(data: dict) -> dict:
+    """Schema 2 adds the sequence: a v1 project's clips, in the order the file lists them,
+    each whole (a v1 project with one clip is a sequence of one). Each entry's id is its
+    clip's media id, so that a migrated file reads the same every time."""
+    clips = data.get("clips")
+    sequence = [{"id": str(c["media_id"]), "media_id": str(c["media_id"]), "source_in": 0,
+                 "source_out": None}
+                for c in clips if isinstance(c, dict) and "media_id" in c] \
+        if isinstance(clips, list) else []
+    return {**data, "schema_version": 2, "sequence": sequence}
+
+
+# MIGRATIONS[v] upgrades a file dict of schema v to schema v + 1 (pure dict -> dict). A change
+# to the format bumps SCHEMA_VERSION and adds the step from the previous version here. Optional
+# fields that older readers ignore and whose absence means the old behaviour (a clip's
+# "model_set", a clip's "markers") need no bump; each is written only when it holds something.
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _v1_to_v2}
 
 
 class FormatError(InputError):
@@ -97,8 +110,10 @@ def project_to_dict(project: Project, base_dir: Path | None) -> dict:
             entry["markers"] = [{"id": m.id, "frame": m.frame, "name": m.name,
                                  "color": m.color} for m in clip.markers]
         clips.append(entry)
+    sequence = [{"id": s.id, "media_id": s.media_id, "source_in": s.source_in,
+                 "source_out": s.source_out} for s in project.sequence]
     return {"format": FORMAT_ID, "schema_version": SCHEMA_VERSION, "media": media,
-            "clips": clips, "current_clip": project.current_clip,
+            "clips": clips, "sequence": sequence, "current_clip": project.current_clip,
             "settings": dict(project.settings), "pending_jobs": list(project.pending_jobs)}
 
 
@@ -190,6 +205,11 @@ def project_from_dict(data: Any, base_dir: Path | None, name: str) -> Project:
             if clip.media_id in project.clips:
                 raise ValueError(f"clip {clip.media_id} appears twice")
             project.clips[clip.media_id] = clip
+        for i, entry in enumerate(data["sequence"]):
+            where = f"sequence clip {i + 1}"
+            project.sequence.append(SequenceClip(
+                id=str(entry["id"]), media_id=str(entry["media_id"]),
+                source_in=entry.get("source_in", 0), source_out=entry.get("source_out")))
         where = "the document"
         project.check_consistent()
     except KeyError as err:

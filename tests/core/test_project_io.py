@@ -76,7 +76,7 @@ def test_round_trip_is_equal(saved):
 def test_file_layout(saved):
     _, path = saved
     data = json.loads(path.read_text(encoding="utf-8"))
-    assert data["format"] == "swaptalk-desktop-project" and data["schema_version"] == 1
+    assert data["format"] == "swaptalk-desktop-project" and data["schema_version"] == 2
     video = data["media"][0]
     assert video["path"] == "media/take3.mp4"
     assert video["absolute_path"] == str(path.parent / "media" / "take3.mp4")
@@ -176,7 +176,7 @@ def test_probe_values_are_stored_as_json(saved):
     (b'{"hello": 1}', r"^film.swaptalk is not a SwapTalk project \(no SwapTalk format marker\)"),
     (b'{"format": "swaptalk-desktop-project", "schema_version": 3}',
      r"^film.swaptalk was made by a newer SwapTalk Desktop \(schema 3; this version reads up "
-     r"to 1\); update SwapTalk Desktop to open it$"),
+     r"to 2\); update SwapTalk Desktop to open it$"),
     (b'{"format": "swaptalk-desktop-project", "schema_version": 1, "clips": []}',
      r"^film.swaptalk is not a SwapTalk project \(the file lacks 'media'\)$"),
 ])
@@ -192,7 +192,7 @@ def test_newer_files_name_both_schema_versions(tmp_path):
     path.write_text(json.dumps({"format": "swaptalk-desktop-project", "schema_version": 7}))
     with pytest.raises(NewerFormatError) as info:
         load_project(path)
-    assert (info.value.found, info.value.supported) == (7, 1)
+    assert (info.value.found, info.value.supported) == (7, 2)
     assert isinstance(info.value, FormatError)
 
 
@@ -318,7 +318,8 @@ def test_older_schemas_are_migrated_step_by_step(tmp_path, monkeypatch):
     assert calls == [0]
     assert project.edit("v", "e1").start == 5 and project.edit("v", "e1").stop == 25
     assert project.media["v"].path == tmp_path / "media" / "take3.mp4"
-    assert project.schema_version == 1
+    assert project.schema_version == 2  # then 1 -> 2 by the real step (the sequence)
+    assert [(s.media_id, s.source_in, s.source_out) for s in project.sequence] == [("v", 0, None)]
     save_project(project, path)  # saving writes the current schema
-    assert json.loads(path.read_text())["schema_version"] == 1
+    assert json.loads(path.read_text())["schema_version"] == 2
     assert load_project(path) == project

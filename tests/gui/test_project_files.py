@@ -100,7 +100,7 @@ def test_a_newer_project_names_both_versions(qtbot, window, tmp_path):
     dialog = failed_dialog(qtbot, w)
     info = dialog.informativeText()
     assert "future.swaptalk was made by a newer SwapTalk Desktop (schema 3; this version " \
-           "reads up to 1); update SwapTalk Desktop to open it" in info
+           "reads up to 2); update SwapTalk Desktop to open it" in info
     assert dialog.backup_button is None  # the file is intact: its backup would not help
     close(qtbot, dialog, dialog.button(QMessageBox.StandardButton.Close))
     assert w.controller.path is None and not w.controller.dirty
