@@ -81,6 +81,15 @@ def run_payload(payload: dict, ctx: EngineContext, progress: ProgressCallback,
     if kind == "adapt":  # training runs in its own process (it needs torch)
         from .adapt_job import run_adapt_job
         return run_adapt_job(payload, progress, cancel)
+    if kind == "export" and payload.get("sequence"):
+        from .sequence_export import SequencePart, export_sequence
+        return export_sequence([SequencePart.from_description(d) for d in payload["sequence"]],
+                               Path(payload["output"]),
+                               ctx=ctx, encode=EncodeSettings(**(payload.get("encode") or {})),
+                               overwrite=bool(payload.get("overwrite", False)),
+                               audio_mode=payload.get("audio_mode", "replace"),
+                               progress=progress, cancel=cancel,
+                               span=tuple(payload["span"]) if payload.get("span") else None)
     if kind == "export":
         return export_clip(Path(payload["video"]), jobs, Path(payload["output"]), ctx=ctx,
                            encode=EncodeSettings(**(payload.get("encode") or {})),

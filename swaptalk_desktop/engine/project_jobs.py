@@ -52,3 +52,18 @@ def job_for_edit(project: Project, clip_id: str, edit_id: str) -> RangeJob:
 def jobs_for_clip(project: Project, clip_id: str) -> list[RangeJob]:
     """Every edit of the clip in timeline order, e.g. for an export."""
     return [job_for_edit(project, clip_id, e.id) for e in project.clip(clip_id).edits]
+
+
+def sequence_parts(project: Project):
+    """The project's sequence for :func:`.sequence_export.export_sequence`: each clip's
+    file, its trim and every edit of that clip (the export leaves out those outside it)."""
+    from .sequence_export import SequencePart
+
+    if not project.sequence:
+        raise InputError("the sequence is empty; open a clip (it goes in the sequence) first")
+    parts = []
+    for span in project.sequence_spans():
+        video = _present(project.media_item(span.media_id), "clip")
+        parts.append(SequencePart(video.path, span.source_in, span.source_out,
+                                  tuple(jobs_for_clip(project, span.media_id))))
+    return parts
