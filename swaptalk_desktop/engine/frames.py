@@ -1,7 +1,9 @@
 """The per-frame path shared by range renders and single-frame previews.
 
 crop (aligned face) -> encode -> swap -> sync -> decode -> generated crop, then compose()
-pastes the generated crop back into the frame through a feathered mask.
+pastes the generated crop back into the frame through a feathered mask. A mesh-warp swap
+(faces/warp_swap.py) replaces encode -> swap -> decode when the edit asks for it and there is
+no latent sync to run after it.
 """
 
 from __future__ import annotations
@@ -9,16 +11,20 @@ from __future__ import annotations
 import numpy as np
 
 from ..faces import alignment_matrix, face_mask, paste_back, transform_points, warp_to_crop
+from ..faces.warp_swap import SourceFace, swap_crop
 
 
 class FaceProcessor:
-    """Runs the latent stages on batches of aligned crops."""
+    """Runs the latent stages (or the mesh-warp swap) on batches of aligned crops."""
 
-    def __init__(self, runners, *, source_latent: np.ndarray | None, swap: bool, sync: bool):
-        if swap and source_latent is None:
+    def __init__(self, runners, *, source_latent: np.ndarray | None, swap: bool, sync: bool,
+                 source_face: SourceFace | None = None):
+        self.warp = swap and not sync and source_face is not None
+        if swap and not self.warp and source_latent is None:
             raise ValueError("a swap needs the identity photo's latent")
         self.runners = runners
         self.source_latent = source_latent
+        self.source_face = source_face
         self.swap = swap
         self.sync = sync
         self.reference: np.ndarray | None = None
@@ -33,7 +39,14 @@ class FaceProcessor:
         """The frame whose (swapped) face the sync stage takes texture and identity from."""
         self.reference = self.latent(crop[None])
 
-    def process(self, crops: np.ndarray, mel: np.ndarray | None) -> np.ndarray:
+    def process(self, crops: np.ndarray, mel: np.ndarray | None,
+                marks: np.ndarray | None = None) -> np.ndarray:
+        """Generated crops; ``marks`` (crop-space landmarks per crop) drive a mesh-warp swap."""
+        if self.warp:
+            if marks is None:
+                raise ValueError("a mesh-warp swap needs each crop's landmarks")
+            return np.stack([swap_crop(self.source_face, c, m)
+                             for c, m in zip(crops, marks, strict=True)])
         latent = self.latent(crops)
         if self.sync:
             if mel is None:
@@ -68,6 +81,11 @@ def reference_frame(landmarks: np.ndarray, present: np.ndarray, start: int) -> i
 
 def crop_frame(rgb: np.ndarray, landmarks: np.ndarray, crop_size: int) -> np.ndarray:
     return warp_to_crop(rgb, alignment_matrix(landmarks, crop_size), crop_size)
+
+
+def crop_marks(landmarks: np.ndarray, crop_size: int) -> np.ndarray:
+    """Frame landmarks in the pixels of :func:`crop_frame`'s crop."""
+    return transform_points(landmarks, alignment_matrix(landmarks, crop_size))
 
 
 def compose(rgb: np.ndarray, generated: np.ndarray, landmarks: np.ndarray, *, region: str,

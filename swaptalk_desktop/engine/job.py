@@ -7,6 +7,10 @@ from pathlib import Path
 from typing import Literal
 
 TargetMode = Literal["largest", "index", "reference"]
+SwapMethod = Literal["warp", "latent"]
+SWAP_METHODS = ("warp", "latent")
+"""warp: the photo's face drawn onto the target's face mesh (faces/warp_swap.py, no model);
+latent: the model set's swap stage in the VQ latent space (the SwapTalk recipe)."""
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,15 @@ class EditOptions:
     target_photo: Path | None = None
     """Photo of the on-screen person to edit when several faces are visible."""
     crossfade_s: float = 0.02
+    swap_method: SwapMethod = "warp"
+    """How a swap is made (SWAP_METHODS). The latent swap of the shipped sets moves no
+    identity on new people (models/swaptalk-small-v2/MODEL_CARD.md), so the mesh warp is the
+    default."""
+
+    def __post_init__(self) -> None:
+        if self.swap_method not in SWAP_METHODS:
+            raise ValueError(f"swap method must be one of {', '.join(SWAP_METHODS)}, "
+                             f"got {self.swap_method!r}")
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ def edit_entry(p: PreparedJob, audio_replaced: bool) -> dict:
         "timecode": [frame_to_timecode(job.start, fps), frame_to_timecode(job.stop, fps)],
         "seconds": [round(p.t_start, 6), round(p.t_stop, 6)],
         "swap": job.do_swap,
+        "swap_method": job.edit.swap_method if job.do_swap else None,
         "sync": job.do_sync,
         "identity_photo": None if job.face is None else {
             "file": Path(job.face).name, "sha256": p.hashes.get("face")},

@@ -18,6 +18,7 @@ import numpy as np
 from ..core.cancel import CancelToken
 from ..faces import FaceTrack, alignment_matrix, transform_points
 from ..faces import mouth_library as ml
+from ..faces.warp_swap import swap_crop
 from ..media import VideoReader, load_audio, log_mel, mel_windows, to_mono_16k
 from ..media.mel import SAMPLE_RATE
 from .frames import crop_frame, reference_frame
@@ -36,7 +37,9 @@ movement on held-out speakers; 1.3 brings it visibly closer at a small cost in L
 
 
 def uses_mouth_library(p: PreparedJob) -> bool:
-    return p.job.do_sync and not p.job.do_swap and p.runners.has_stage("lips")
+    """Sync with a lips stage, alone or under a mesh-warp swap (drawn on the chosen mouth)."""
+    return (p.job.do_sync and p.runners.has_stage("lips")
+            and (not p.job.do_swap or p.source_face is not None))
 
 
 def library_bounds(p: PreparedJob) -> tuple[int, int]:
@@ -199,7 +202,8 @@ def render_crops(p: PreparedJob, track: FaceTrack, a: int, b: int, picks: np.nda
                  targets: np.ndarray) -> np.ndarray:
     """Generated crops for frames ``[a, b)`` of the range: each frame's own crop
     (``targets``) with the picked library mouth blended in around the lips (so the jaw line
-    the export's mask reaches stays the frame's own)."""
+    the export's mask reaches stays the frame's own). With a mesh-warp swap the photo's face
+    is then drawn on that crop, its lips on the chosen mouth's lips."""
     size = p.runners.crop_size
     out = np.zeros((b - a, size, size, 3), np.uint8)
     marks = crop_landmarks(track, np.arange(a, b), size)
@@ -209,4 +213,7 @@ def render_crops(p: PreparedJob, track: FaceTrack, a: int, b: int, picks: np.nda
             continue
         frame = int(library.frames[pick])
         out[k] = ml.blend_mouth(targets[k], marks[k], crops[frame], library.landmarks[pick])
+        if p.job.do_swap and p.source_face is not None:
+            moved = ml.blended_landmarks(marks[k], library.landmarks[pick], size)
+            out[k] = swap_crop(p.source_face, out[k], moved)
     return out

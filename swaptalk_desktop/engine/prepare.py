@@ -18,7 +18,14 @@ import numpy as np
 from ..core.atomic import probe_writable_dir
 from ..core.errors import InputError, ModelError, OutputError, SwapTalkError
 from ..core.timebase import frame_to_timecode
-from ..faces import TargetSpec, alignment_matrix, load_identity_photo, warp_to_crop
+from ..faces import (
+    TargetSpec,
+    alignment_matrix,
+    load_identity_photo,
+    transform_points,
+    warp_to_crop,
+)
+from ..faces.warp_swap import SourceFace
 from ..media import AudioClip, VideoInfo, load_audio, probe_video
 from ..media.splice import COVERAGE_TOLERANCE_S
 from .context import EngineContext
@@ -42,6 +49,8 @@ class PreparedJob:
     target: TargetSpec
     hashes: dict
     """Content hashes of every input: video fingerprint, photo, audio, models."""
+    source_face: SourceFace | None = None
+    """The identity photo's aligned crop and landmarks, for a mesh-warp swap."""
 
     @property
     def t_start(self) -> float:
@@ -176,32 +185,45 @@ def prepare_job(job: RangeJob, output: Path | None, ctx: EngineContext,
 
     run = job.run
     runners = ctx.runners(run.model_set, run.provider, run.batch_size)
-    stages = ("encode", "decode") + (("swap",) if job.do_swap else ()) + \
-        (("sync",) if job.do_sync else ())
-    if job.do_sync and not job.do_swap and runners.has_stage("lips"):
-        # the mouth-library path (engine/mouth_sync.py); the latent stages stay listed because
-        # a shot with too few tracked frames falls back to them
-        stages = ("lips",) + stages
+    stages = _stages(job, runners)
     for stage in stages:
         if not runners.has_stage(stage):
             raise InputError(f"model set {runners.model_set.id} has no {stage} stage; "
                              "choose a set that does")
     # Building the sessions now verifies every model file's sha256 and settles the provider
     # before any long work, and both are part of the cache key of the chunks.
-    runners.load(stages)
-    source_latent = None
+    if stages:
+        runners.load(stages)
+    source_latent = source_face = None
     if job.do_swap:
         rgb, det = load_identity_photo(job.face, ctx.landmarker)
         hashes["face"] = file_sha256(Path(job.face))
-        crop = warp_to_crop(rgb, alignment_matrix(det.landmarks, runners.crop_size),
-                            runners.crop_size)
-        source_latent = ctx.identity_latent(hashes["face"], runners, crop)
+        m = alignment_matrix(det.landmarks, runners.crop_size)
+        crop = warp_to_crop(rgb, m, runners.crop_size)
+        if "swap" in stages:
+            source_latent = ctx.identity_latent(hashes["face"], runners, crop)
+        if job.edit.swap_method == "warp":
+            source_face = SourceFace(crop, transform_points(det.landmarks, m))
     hashes["models"] = [{"id": m.id, "stage": m.stage, "sha256": m.sha256}
                         for m in runners.selected_models() if m.stage in stages]
-    hashes["provider"] = runners.provider_report.used
+    hashes["provider"] = runners.provider_report.used if stages else "none"
     for text in warnings:  # only once every check passed, so a failing job prints one line
         log.warning(text)
-    return PreparedJob(job, info, runners, source_latent, dialogue, target, hashes)
+    return PreparedJob(job, info, runners, source_latent, dialogue, target, hashes, source_face)
+
+
+def _stages(job: RangeJob, runners) -> tuple[str, ...]:
+    """The model stages a picture-changing job runs (their files are verified up front)."""
+    lips = runners.has_stage("lips")
+    warp = job.do_swap and job.edit.swap_method == "warp"
+    if warp and not job.do_sync:
+        return ()  # the mesh warp alone needs no model
+    if job.do_sync and lips and (warp or not job.do_swap):
+        # the mouth-library path (engine/mouth_sync.py); the latent stages stay listed because
+        # a shot with too few tracked frames falls back to them
+        return ("lips", "encode", "decode") + (("swap",) if job.do_swap else ()) + ("sync",)
+    return ("encode", "decode") + (("swap",) if job.do_swap else ()) + \
+        (("sync",) if job.do_sync else ())
 
 
 # -- prepared jobs kept per context ------------------------------------------------------------

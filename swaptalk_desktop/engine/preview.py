@@ -9,7 +9,7 @@ import numpy as np
 from ..faces import FaceTrack, track_faces
 from ..media import VideoReader
 from .context import EngineContext
-from .frames import FaceProcessor, compose, crop_frame
+from .frames import FaceProcessor, compose, crop_frame, crop_marks
 from .job import RangeJob
 from .mouth_sync import uses_mouth_library
 from .prepare import PreparedJob, prepare_job
@@ -72,11 +72,14 @@ def preview_frame(job: RangeJob, index: int, *, ctx: EngineContext | None = None
             return PreviewResult(index, rgb, rgb, True, False, needs_processing=True)
         if generated is None:
             processor = FaceProcessor(p.runners, source_latent=p.source_latent,
-                                      swap=job.do_swap, sync=job.do_sync)
+                                      swap=job.do_swap, sync=job.do_sync,
+                                      source_face=p.source_face)
             if track is not None:  # the render's reference; without a track, this frame's own
                 set_sync_reference(processor, p, track, reader)
-            crop = crop_frame(rgb, landmarks, p.runners.crop_size)
-            generated = processor.process(crop[None], mel_for_frames(p, np.array([index])))[0]
+            size = p.runners.crop_size
+            crop = crop_frame(rgb, landmarks, size)
+            generated = processor.process(crop[None], mel_for_frames(p, np.array([index])),
+                                          crop_marks(landmarks, size)[None])[0]
     edit = job.edit
     processed = compose(rgb, generated, landmarks, region=job.mask_region, feather=edit.feather,
                         strength=edit.strength, color_match=edit.color_match)

@@ -19,7 +19,7 @@ from ..faces import FaceTrack
 from ..media import VideoReader, load_audio, log_mel, mel_windows, to_mono_16k
 from . import mouth_sync
 from .context import EngineContext
-from .frames import FaceProcessor, crop_frame, reference_frame
+from .frames import FaceProcessor, crop_frame, crop_marks, reference_frame
 from .job import RangeJob
 from .prepare import PreparedJob, prepare_job, prepared_for, remember_prepared
 from .progress import ProgressCallback, StageMeter
@@ -27,7 +27,7 @@ from .track_span import track_span
 from .workdir import JobFolder, prune_cache, stable_key
 
 log = logging.getLogger(__name__)
-ENGINE_REVISION = 4
+ENGINE_REVISION = 5
 """Bump when a change makes old cached chunks wrong."""
 
 
@@ -52,7 +52,8 @@ def render_folder(p: PreparedJob, root=None) -> JobFolder:
     return JobFolder(stable_key({
         "track": track_folder(p, root).key, "face": p.hashes.get("face"),
         "audio": p.hashes.get("audio"), "offset": round(job.audio_offset, 6),
-        "swap": job.do_swap, "sync": job.do_sync, "models": p.hashes["models"],
+        "swap": job.do_swap, "sync": job.do_sync, "swap_method": job.edit.swap_method,
+        "models": p.hashes["models"],
         "provider": p.hashes["provider"], "batch": job.run.batch_size,
         "chunk": job.run.chunk_frames}), root)
 
@@ -122,7 +123,7 @@ def ensure_chunks(p: PreparedJob, track: FaceTrack, folder: JobFolder,
         return len(bounds), 0
     mel = mel_for_frames(p, np.arange(job.start, job.stop))
     processor = FaceProcessor(p.runners, source_latent=p.source_latent, swap=job.do_swap,
-                              sync=job.do_sync)
+                              sync=job.do_sync, source_face=p.source_face)
     size, batch = p.runners.crop_size, max(1, job.run.batch_size)
     with VideoReader(p.info) as reader:
         set_sync_reference(processor, p, track, reader)
@@ -130,16 +131,18 @@ def ensure_chunks(p: PreparedJob, track: FaceTrack, folder: JobFolder,
             a, b = bounds[index]
             present = track.present[a - track.start:b - track.start].copy()
             crops = np.zeros((b - a, size, size, 3), np.uint8)
+            marks = np.zeros((b - a, 478, 2), np.float32)
             for k, rgb in enumerate(reader.read(a, b)):
                 if present[k]:
-                    crops[k] = crop_frame(rgb, track.landmarks[a + k - track.start], size)
+                    lm = track.landmarks[a + k - track.start]
+                    crops[k], marks[k] = crop_frame(rgb, lm, size), crop_marks(lm, size)
             out = np.zeros_like(crops)
             rows = np.flatnonzero(present)
             for s in range(0, len(rows), batch):
                 cancel.raise_if_cancelled()
                 sel = rows[s:s + batch]
                 windows = None if mel is None else mel[a - job.start + sel]
-                out[sel] = processor.process(crops[sel], windows)
+                out[sel] = processor.process(crops[sel], windows, marks[sel])
                 meter.update(done + int(sel[-1]) + 1)
             folder.save_chunk(index, out, present)
             done += b - a
@@ -189,7 +192,7 @@ def ensure_mouth_chunks(p: PreparedJob, track: FaceTrack, folder: JobFolder, tod
 def set_sync_reference(processor: FaceProcessor, p: PreparedJob, track: FaceTrack,
                        reader: VideoReader) -> None:
     """Give the sync stage the range's most closed-mouth frame as its reference."""
-    if not p.job.do_sync:
+    if not p.job.do_sync or processor.warp:
         return
     lo, hi = p.job.start - track.start, p.job.stop - track.start
     frame = reference_frame(track.landmarks[lo:hi], track.present[lo:hi], p.job.start)

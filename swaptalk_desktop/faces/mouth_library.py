@@ -152,3 +152,16 @@ def blend_mouth(target_crop: np.ndarray, target_landmarks: np.ndarray, source_cr
     w = mouth_blend_mask(target_landmarks, moved, size)[..., None]
     out = w * placed.astype(np.float32) + (1.0 - w) * target_crop.astype(np.float32)
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def blended_landmarks(target_landmarks: np.ndarray, source_landmarks: np.ndarray,
+                      size: int) -> np.ndarray:
+    """The landmarks of :func:`blend_mouth`'s result: the source's placed points where the
+    blend shows the source (its lips), the target's where it keeps the target, mixed between."""
+    t = np.asarray(target_landmarks, np.float64)
+    m = anchor_fit(source_landmarks, target_landmarks)
+    moved = cv2.transform(np.asarray(source_landmarks, np.float64)[None], m)[0]
+    w = mouth_blend_mask(t, moved, size)
+    xy = np.clip(np.round(t).astype(np.int64), 0, size - 1)
+    weight = w[xy[:, 1], xy[:, 0]].astype(np.float64)[:, None]
+    return (weight * moved + (1.0 - weight) * t).astype(np.float32)

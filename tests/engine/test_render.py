@@ -20,7 +20,10 @@ LOSSLESS = EncodeSettings(crf=0, preset="ultrafast")
 def job_for(clip, model_set, start=10, stop=30, **kwargs):
     run = RunOptions(model_set=model_set, chunk_frames=kwargs.pop("chunk_frames", 8),
                      batch_size=kwargs.pop("batch_size", 4))
-    edit = EditOptions(color_match=kwargs.pop("color_match", False), **kwargs.pop("edit", {}))
+    # these tests drive the latent stages through synthetic model sets; the mesh-warp swap has
+    # its own tests (test_warp_swap_render.py)
+    edit = EditOptions(color_match=kwargs.pop("color_match", False),
+                       **{"swap_method": "latent", **kwargs.pop("edit", {})})
     return RangeJob(video=clip, start=start, stop=stop, edit=edit, run=run, **kwargs)
 
 
