@@ -142,6 +142,17 @@ def build_menus(w: MainWindow) -> Actions:
     _add(a, markers, "prev_marker", "Go to &Previous Marker", lambda: w.go_to_marker(-1),
          "Ctrl+Shift+M")
 
+    sequence = bar.addMenu("&Sequence")
+    _add(a, sequence, "sequence_add", "&Add Open Clip to Sequence", w.sequence_add_clip, None,
+         "The open clip at the end of the sequence: its marked range, or all of it")
+    _add(a, sequence, "sequence_remove", "&Remove Clip from Sequence", w.sequence_remove, None,
+         "The clip selected in the Sequence panel; its edits stay with the clip")
+    _add(a, sequence, "sequence_earlier", "Move Clip &Earlier",
+         lambda: w.sequence_move(None, -1))
+    _add(a, sequence, "sequence_later", "Move Clip &Later", lambda: w.sequence_move(None, 1))
+    _add(a, sequence, "sequence_trim", "&Trim Clip to Marks", w.sequence_trim_to_marks, None,
+         "Trim the selected sequence clip to the open clip's in/out marks")
+
     view = bar.addMenu("&View")
     _add(a, view, "view_a", "Source (A)", lambda: w.viewer.set_mode("original"), "1")
     _add(a, view, "view_b", "Processed (B)", lambda: w.viewer.set_mode("processed"), "2")
@@ -151,7 +162,7 @@ def build_menus(w: MainWindow) -> Actions:
     _add(a, view, "zoom_out", "Zoom Timeline &Out", w.zoom_out, "-")
     _add(a, view, "zoom_fit", "Zoom Timeline to Fit", w.zoom_to_fit, "Shift+Z")
     view.addSeparator()
-    for dock in w.docks:
+    for dock in [*w.docks, w.sequence_dock]:
         view.addAction(dock.toggleViewAction())
 
     process = bar.addMenu("P&rocess")

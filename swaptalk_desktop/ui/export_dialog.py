@@ -1,5 +1,6 @@
-"""Export settings: whole clip or the marked range, H.264 quality and speed, hardware encoder
-when one works here, what to do with the sound, and where to write the MP4."""
+"""Export settings: whole clip, the marked range or the whole sequence, H.264 quality and
+speed, hardware encoder when one works here, what to do with the sound, and where to write the
+MP4."""
 
 from __future__ import annotations
 
@@ -44,12 +45,14 @@ class ExportRequest:
     encode: EncodeSettings
     audio_mode: str
     overwrite: bool
+    sequence: bool = False
+    """True: the whole sequence (every clip in order, trimmed) to one MP4; ``span`` is None."""
 
 
 class ExportDialog(QDialog):
     def __init__(self, clip_name: str, default_output: Path, marks: tuple[int, int] | None,
                  marks_text: str = "", encoders: list[str] | None = None,
-                 parent: QWidget | None = None):
+                 parent: QWidget | None = None, sequence_text: str = ""):
         super().__init__(parent)
         self.setWindowTitle(f"Export {clip_name}")
         self.setMinimumWidth(520)
@@ -67,8 +70,13 @@ class ExportDialog(QDialog):
         self.range.setEnabled(marks is not None)
         if marks is None:
             self.range.setToolTip("Set in and out marks (I / O) to export just that span")
+        self.sequence = QRadioButton("Whole sequence" + (f"  ({sequence_text})"
+                                                         if sequence_text else ""))
+        self.sequence.setEnabled(bool(sequence_text))
+        self.sequence.setToolTip("Every clip of the Sequence panel in order, each trimmed, "
+                                 "with its edits, as one MP4")
         group = QButtonGroup(self)
-        for button in (self.whole, self.range):
+        for button in (self.whole, self.range, self.sequence):
             group.addButton(button)
             scope_layout.addWidget(button)
         self.whole.setChecked(True)
@@ -149,8 +157,9 @@ class ExportDialog(QDialog):
         encode = EncodeSettings(video_codec=self.encoder.currentData(), crf=self.crf.value(),
                                 preset=self.preset.currentText())
         span = self.marks if self.range.isChecked() and self.range.isEnabled() else None
+        sequence = self.sequence.isChecked() and self.sequence.isEnabled()
         return ExportRequest(output, span, encode, self.audio.currentData(),
-                             self.overwrite.isChecked())
+                             self.overwrite.isChecked(), sequence)
 
     def accept(self) -> None:
         try:

@@ -76,6 +76,20 @@ class JobBridge(QObject):
         self._jobs_of[record.id] = list(jobs)
         return record
 
+    def submit_sequence_export(self, parts: list, request: ExportRequest) -> JobRecord:
+        """The whole sequence to one MP4 (``parts``: engine ``SequencePart``s in order)."""
+        e = request.encode
+        jobs = [j for p in parts for j in p.jobs]
+        payload = {"kind": "export", "sequence": [p.describe() for p in parts],
+                   "jobs": [j.describe() for j in jobs], "output": str(request.output),
+                   "audio_mode": request.audio_mode, "overwrite": request.overwrite,
+                   "encode": {"video_codec": e.video_codec, "crf": e.crf, "preset": e.preset},
+                   "span": None}
+        record = self.queue.submit("export", f"Export sequence to {request.output.name}",
+                                   payload)
+        self._jobs_of[record.id] = jobs
+        return record
+
     def submit_adapt(self, payload: dict, title: str) -> JobRecord:
         """An adaptation (engine/adapt_job.py); its payload names the clip it is for."""
         return self.queue.submit("adapt", title, payload)

@@ -1,5 +1,5 @@
-"""The main window: media bin, viewer, timeline, edit inspector, markers, job panel and
-status bar.
+"""The main window: media bin, viewer, timeline, edit inspector, markers, sequence, job panel
+and status bar.
 
 The GUI thread only paints and dispatches: decoding and previews run in the preview worker,
 processing and exports in the job queue, probing, peaks and thumbnails in background tasks.
@@ -29,6 +29,7 @@ from .playback import PlaybackController
 from .preferences import Preferences
 from .preview_worker import FrameResult, PreviewWorker, ProcessedResult
 from .project_controller import ProjectController
+from .sequence_panel import SequencePanel
 from .tasks import TaskRunner
 from .timeline import TimelineWidget
 from .transport_keys import TransportKeys
@@ -39,6 +40,7 @@ from .window_edit import EditMixin
 from .window_files import FileMixin
 from .window_jobs import JobsMixin
 from .window_markers import MarkersMixin
+from .window_sequence import SequenceMixin
 from .wording import gui_wording
 
 log = logging.getLogger(__name__)
@@ -58,7 +60,8 @@ def initial_size() -> tuple[int, int]:
     return min(1440, max(800, free.width())), min(900, max(600, free.height()))
 
 
-class MainWindow(FileMixin, EditMixin, JobsMixin, AdaptMixin, MarkersMixin, QMainWindow):
+class MainWindow(FileMixin, EditMixin, JobsMixin, AdaptMixin, MarkersMixin, SequenceMixin,
+                 QMainWindow):
     def __init__(self, prefs: Preferences | None = None, *, models_dirs: list[Path] = (),
                  session_lock: bool = True):
         super().__init__()
@@ -108,6 +111,7 @@ class MainWindow(FileMixin, EditMixin, JobsMixin, AdaptMixin, MarkersMixin, QMai
         self.timeline = TimelineWidget()
         self.jobs_panel = JobsPanel()
         self.markers_panel = MarkersPanel()
+        self.sequence_panel = SequencePanel()
         self.docks: list[QDockWidget] = []
         # each panel has a minimum that keeps it readable down to 1280×720; the window's
         # minimum is their sum, never the width of a text (labels elide or wrap: widgets.py)
@@ -122,6 +126,12 @@ class MainWindow(FileMixin, EditMixin, JobsMixin, AdaptMixin, MarkersMixin, QMai
         self.splitDockWidget(media, jobs, Qt.Orientation.Vertical)
         # beside the timeline: the list of its points, as tall as the timeline
         self.splitDockWidget(timeline, markers, Qt.Orientation.Horizontal)
+        # the sequence shares the markers' place (a tab), so the layout's minimum is unchanged
+        self._dock("Sequence", self.sequence_panel, Qt.DockWidgetArea.BottomDockWidgetArea,
+                   MIN_SIDE_W)
+        self.sequence_dock = self.docks.pop()
+        self.tabifyDockWidget(markers, self.sequence_dock)
+        markers.raise_()
         self.lay_out_docks()
         self._build_status_bar()
         self.acts = build_menus(self)
@@ -150,7 +160,7 @@ class MainWindow(FileMixin, EditMixin, JobsMixin, AdaptMixin, MarkersMixin, QMai
     def lay_out_docks(self) -> None:
         """Sizes in proportion to the window: side panels about a sixth of its width (at least
         their minimum), the timeline about a third of its height."""
-        media, inspector, timeline, jobs, markers = self.docks
+        media, inspector, timeline, jobs, markers = self.docks[:5]
         w, h = max(self.width(), 1280), max(self.height(), 720)
         side = max(MIN_SIDE_W, w // 6)
         self.resizeDocks([media, inspector], [side + 20, max(MIN_INSPECTOR_W, w // 4)],
@@ -224,6 +234,13 @@ class MainWindow(FileMixin, EditMixin, JobsMixin, AdaptMixin, MarkersMixin, QMai
         m.editRequested.connect(self.edit_marker)
         m.deleteRequested.connect(self.delete_marker)
         m.addRequested.connect(self.add_marker)
+
+        q = self.sequence_panel
+        q.openRequested.connect(self.sequence_open)
+        q.addRequested.connect(self.sequence_add_clip)
+        q.removeRequested.connect(self.sequence_remove)
+        q.moveRequested.connect(self.sequence_move)
+        q.trimRequested.connect(self.sequence_trim_to_marks)
 
         self.jobs.recordChanged.connect(self.on_job_changed)
         self.jobs_panel.cancelRequested.connect(self.jobs.cancel)
@@ -307,6 +324,7 @@ class MainWindow(FileMixin, EditMixin, JobsMixin, AdaptMixin, MarkersMixin, QMai
         if project.current_clip and project.current_clip != self.clip_id:
             QTimer.singleShot(0, lambda: self.open_clip(project.current_clip))
         self.media_bin.set_media(project, self.clip_id)
+        self.refresh_sequence()
         clip = project.clips.get(self.clip_id) if self.clip_id else None
         if self.selected_edit and (clip is None or clip.find(self.selected_edit) is None):
             self.selected_edit = None

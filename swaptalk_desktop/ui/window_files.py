@@ -252,13 +252,25 @@ class FileMixin:
             marks = (clip.mark_in, clip.mark_out)
             fps = self.info.nominal_fps
             text = format_range(marks[0], marks[1], fps)
-        dialog = ExportDialog(item.name, default, marks, text, self.encoders, self)
+        project = self.controller.project
+        sequence_text = ""
+        try:
+            if project.sequence:
+                n = len(project.sequence)
+                sequence_text = (f"{n} clip{'s' if n != 1 else ''} · "
+                                 f"{project.sequence_length()} frames")
+        except SwapTalkError:
+            sequence_text = ""
+        dialog = ExportDialog(item.name, default, marks, text, self.encoders, self,
+                              sequence_text=sequence_text)
         dialog.accepted.connect(lambda: self.export(dialog.result_request))
         dialog.open()
         return dialog
 
     def export(self, request: ExportRequest) -> str | None:
-        """Queue an export of the current clip; returns the job id."""
+        """Queue an export of the current clip (or the sequence); returns the job id."""
+        if request.sequence:
+            return self.export_sequence(request)
         try:
             jobs = [j for j in jobs_for_clip(self.controller.project, self.clip_id)
                     if j.do_swap or j.do_sync]
@@ -268,6 +280,22 @@ class FileMixin:
             return None
         self.prefs.last_folder = str(request.output.parent)
         self.show_message(f"exporting to {request.output.name}…")
+        return record.id
+
+    def export_sequence(self, request: ExportRequest) -> str | None:
+        """Queue an export of the whole sequence to one MP4; returns the job id."""
+        from dataclasses import replace
+
+        from ..engine.project_jobs import sequence_parts
+        try:
+            parts = [replace(p, jobs=tuple(j for j in p.jobs if j.do_swap or j.do_sync))
+                     for p in sequence_parts(self.controller.project)]
+            record = self.jobs.submit_sequence_export(parts, request)
+        except Exception as exc:
+            self.show_error(user_message(exc, "starting the export"))
+            return None
+        self.prefs.last_folder = str(request.output.parent)
+        self.show_message(f"exporting the sequence to {request.output.name}…")
         return record.id
 
     # --- settings ---------------------------------------------------------------------------
