@@ -15,9 +15,11 @@ the cut's source range becomes the in/out marks and its markers (on the clip, it
 timeline) become markers. Media it names that is not on disk (where the file says, or beside
 the cut) is an ``InputError`` naming the file.
 
-The track layout is one clip after another, so the sequences of issue 9 (several clips on V1,
-their sound on A1) export by passing several clip ids; import of our own files already reads
-every SwapTalk clip on V1.
+The project's sequence (issue 9) is what V1/A1 hold: each sequence clip in order, its
+``source_range`` the clip's trim (a project without a sequence exports the open clip whole, or
+the clips of ``clip_ids``). The timeline's metadata keeps the sequence as the project holds it,
+so our own files import with it; a SwapTalk file without it (made before sequences) gets one
+sequence clip per clip on V1, over its source range.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from ..core.project import (
     MediaItem,
     Project,
     RangeEdit,
+    SequenceClip,
     default_settings,
     normalize_path,
     video_summary,
@@ -115,10 +118,12 @@ def _edit_metadata(project: Project, edit: RangeEdit) -> dict:
             "dialogue": path_of(edit.audio_id), "dialogue_id": edit.audio_id,
             "dialogue_offset_s": edit.audio_offset, "swap": edit.swap, "sync": edit.sync,
             "feather": edit.feather, "strength": edit.strength,
-            "color_match": edit.color_match, "label": edit.label, "target": TARGET}
+            "color_match": edit.color_match, "label": edit.label,
+            "swap_method": edit.swap_method, "target": TARGET}
 
 
-def _timeline_clip(project: Project, clip_id: str, sound: bool) -> otio.schema.Clip:
+def _timeline_clip(project: Project, clip_id: str, sound: bool,
+                   trim: tuple[int, int] | None = None) -> otio.schema.Clip:
     clip, item = project.clip(clip_id), project.media_item(clip_id)
     frames = item.frame_count
     if frames is None:
@@ -131,7 +136,8 @@ def _timeline_clip(project: Project, clip_id: str, sound: bool) -> otio.schema.C
     if not sound:
         meta.update(media=_media_entry(item), mark_in=clip.mark_in, mark_out=clip.mark_out,
                     playhead=clip.playhead, model_set=clip.model_set)
-    out = otio.schema.Clip(name=item.name, media_reference=ref, source_range=whole,
+    used = whole if trim is None else _range(trim[0], trim[1] - trim[0], rate)
+    out = otio.schema.Clip(name=item.name, media_reference=ref, source_range=used,
                            metadata={KEY: meta})
     if sound:
         return out
@@ -149,10 +155,18 @@ def _timeline_clip(project: Project, clip_id: str, sound: bool) -> otio.schema.C
 
 def project_to_timeline(project: Project, clip_ids: Sequence[str] | None = None,
                         name: str = "") -> otio.schema.Timeline:
-    """The timeline of ``clip_ids`` one after another (default: the open clip)."""
-    if clip_ids is None:
-        current = project.current_clip or next(iter(project.clips), None)
-        clip_ids = [current] if current else []
+    """The timeline of ``clip_ids`` one after another, each whole (default: the sequence, each
+    clip trimmed; without a sequence, the open clip)."""
+    trims: list[tuple[int, int] | None]
+    if clip_ids is None and project.sequence:
+        spans = project.sequence_spans()
+        clip_ids = [sp.media_id for sp in spans]
+        trims = [(sp.source_in, sp.source_out) for sp in spans]
+    else:
+        if clip_ids is None:
+            current = project.current_clip or next(iter(project.clips), None)
+            clip_ids = [current] if current else []
+        trims = [None] * len(clip_ids)
     if not clip_ids:
         raise InputError("there is no clip in the timeline to export; open a clip first")
     clip_media = set(clip_ids)
@@ -160,12 +174,14 @@ def project_to_timeline(project: Project, clip_ids: Sequence[str] | None = None,
     timeline.metadata[KEY] = {
         "version": METADATA_VERSION, "current_clip": project.current_clip,
         "settings": _json_ready(dict(project.settings)),
-        "media": [_media_entry(m) for m in project.media.values() if m.id not in clip_media]}
+        "media": [_media_entry(m) for m in project.media.values() if m.id not in clip_media],
+        "sequence": [{"id": e.id, "media_id": e.media_id, "source_in": e.source_in,
+                      "source_out": e.source_out} for e in project.sequence]}
     video = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
     audio = otio.schema.Track(name="A1", kind=otio.schema.TrackKind.Audio)
-    for clip_id in clip_ids:
-        video.append(_timeline_clip(project, clip_id, sound=False))
-        audio.append(_timeline_clip(project, clip_id, sound=True))
+    for clip_id, trim in zip(clip_ids, trims, strict=True):
+        video.append(_timeline_clip(project, clip_id, sound=False, trim=trim))
+        audio.append(_timeline_clip(project, clip_id, sound=True, trim=trim))
     timeline.tracks.append(video)
     timeline.tracks.append(audio)
     return timeline
@@ -295,6 +311,7 @@ class _Reader:
             self.add_media(entry)
         settings = self.meta.get("settings")
         self.project.settings = {**default_settings(), **(settings or {})}
+        derived: list[SequenceClip] = []
         for clip in _video_clips(self.timeline):
             meta = _ours(clip)
             if "media" not in meta:
@@ -316,13 +333,24 @@ class _Reader:
                 else:
                     self.add_marker(state, item, marker, start, data.get("id"))
             self.project.clips[item.id] = state
+            used = clip.trimmed_range()
+            first = _frame(used.start_time, rate) - offset
+            derived.append(SequenceClip.new(item.id, first,
+                                            first + _frame(used.duration, rate)))
+        if "sequence" in self.meta:  # as the project held it
+            self.project.sequence = [
+                SequenceClip(str(e["id"]), str(e["media_id"]), int(e.get("source_in") or 0),
+                             e.get("source_out"))
+                for e in self.meta["sequence"] or [] if e.get("media_id") in self.project.clips]
+        else:  # a SwapTalk file from before sequences: V1 as it is
+            self.project.sequence = derived
         current = self.meta.get("current_clip")
         self.project.current_clip = current if current in self.project.clips else \
             next(iter(self.project.clips), None)
 
     def edit(self, d: dict, start: int, stop: int) -> RangeEdit:
         known = {k: d[k] for k in ("swap", "sync", "feather", "strength", "color_match",
-                                   "label") if k in d}
+                                   "label", "swap_method") if k in d}
         if "dialogue_offset_s" in d:
             known["audio_offset"] = d["dialogue_offset_s"]
         return RangeEdit(id=str(d.get("id") or RangeEdit.new(0, 1).id), start=start, stop=stop,
