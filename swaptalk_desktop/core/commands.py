@@ -30,7 +30,8 @@ from .project import (
 
 FIELD_NAMES = {"photo_id": "face photo", "audio_id": "dialogue", "audio_offset": "dialogue offset",
                "swap": "face swap", "sync": "lip sync", "feather": "feather",
-               "strength": "strength", "color_match": "colour match", "label": "label"}
+               "strength": "strength", "color_match": "colour match", "label": "label",
+               "swap_method": "swap method"}
 
 
 class Command:

@@ -34,7 +34,8 @@ PROVIDERS = ("auto", "cuda", "cpu")
 # Fields of a RangeEdit that SetEditField may change (start/stop go through Move/Trim, which
 # check the range; id never changes).
 EDIT_FIELDS = ("photo_id", "audio_id", "audio_offset", "swap", "sync", "feather", "strength",
-               "color_match", "label")
+               "color_match", "label", "swap_method")
+SWAP_METHODS = ("warp", "latent")
 MAX_FEATHER = 128.0  # pixels of the 256-pixel crop; more than half the crop is meaningless
 # Marker colours by name (OpenTimelineIO's marker colours, less black/pink): the UI paints them.
 MARKER_COLORS = ("red", "orange", "yellow", "green", "cyan", "blue", "purple", "magenta",
@@ -123,6 +124,8 @@ class RangeEdit:
     strength: float = 1.0
     color_match: bool = True
     label: str = ""
+    swap_method: str = "warp"
+    """"warp" (the photo drawn on the face mesh) or "latent" (the model set's swap stage)."""
 
     @classmethod
     def new(cls, start: int, stop: int, **fields: Any) -> RangeEdit:
@@ -397,6 +400,11 @@ class Project:
         if name in ("swap", "sync", "color_match"):
             if not isinstance(value, bool):
                 raise InputError(f"{name} must be on or off, not {value!r}")
+            return value
+        if name == "swap_method":
+            if value not in SWAP_METHODS:
+                raise InputError(f"the swap method must be one of {', '.join(SWAP_METHODS)}, "
+                                 f"not {value!r}")
             return value
         if name == "label":
             if not isinstance(value, str) or "\n" in value:

@@ -98,10 +98,7 @@ def project_to_dict(project: Project, base_dir: Path | None) -> dict:
                       "fingerprint": item.fingerprint, "summary": item.summary})
     clips = []
     for clip in project.clips.values():
-        edits = [{"id": e.id, "start": e.start, "stop": e.stop, "photo_id": e.photo_id,
-                  "audio_id": e.audio_id, "audio_offset": e.audio_offset, "swap": e.swap,
-                  "sync": e.sync, "feather": e.feather, "strength": e.strength,
-                  "color_match": e.color_match, "label": e.label} for e in clip.edits]
+        edits = [_edit_entry(e) for e in clip.edits]
         entry = {"media_id": clip.media_id, "mark_in": clip.mark_in,
                  "mark_out": clip.mark_out, "playhead": clip.playhead, "edits": edits}
         if clip.model_set is not None:  # optional: files without it read as before
@@ -165,9 +162,19 @@ def _locate(entry: dict, base_dir: Path | None, fingerprint: str) -> tuple[Path,
     return candidates[-1], True
 
 
+def _edit_entry(e: RangeEdit) -> dict:
+    entry = {"id": e.id, "start": e.start, "stop": e.stop, "photo_id": e.photo_id,
+             "audio_id": e.audio_id, "audio_offset": e.audio_offset, "swap": e.swap,
+             "sync": e.sync, "feather": e.feather, "strength": e.strength,
+             "color_match": e.color_match, "label": e.label}
+    if e.swap_method != "warp":  # optional: files without it read as the default
+        entry["swap_method"] = e.swap_method
+    return entry
+
+
 def _edit(d: dict) -> RangeEdit:
     known = {k: d[k] for k in ("photo_id", "audio_id", "audio_offset", "swap", "sync", "feather",
-                               "strength", "color_match", "label") if k in d}
+                               "strength", "color_match", "label", "swap_method") if k in d}
     return RangeEdit(id=str(d["id"]), start=d["start"], stop=d["stop"], **known)
 
 

@@ -42,7 +42,7 @@ def job_for_edit(project: Project, clip_id: str, edit_id: str) -> RangeJob:
     options = EditOptions(swap=edit.swap and face is not None,
                           sync=edit.sync and audio is not None,
                           feather=edit.feather, strength=edit.strength,
-                          color_match=edit.color_match)
+                          color_match=edit.color_match, swap_method=edit.swap_method)
     return RangeJob(video=video.path, start=edit.start, stop=edit.stop,
                     face=face.path if face else None, audio=audio.path if audio else None,
                     audio_offset=edit.audio_offset, edit=options,

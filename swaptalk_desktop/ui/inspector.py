@@ -125,10 +125,20 @@ class Inspector(QWidget):
         switches = QHBoxLayout()
         switches.addWidget(self.swap)
         switches.addWidget(self.sync)
+        self.swap_method = QComboBox()
+        self.swap_method.addItem("Photo on face mesh (sharp)", "warp")
+        self.swap_method.addItem("Latent model (SwapTalk)", "latent")
+        self.swap_method.setToolTip(
+            "Photo on face mesh: the photo's own pixels follow the actor's face (the default).\n"
+            "Latent model: the model set's swap stage, as in the SwapTalk paper; the shipped "
+            "sets' latent swap barely changes who the face looks like.")
+        self.swap_method.activated.connect(
+            lambda _i: self._emit("swap_method", self.swap_method.currentData()))
         form.addRow("Label", self.label)
         form.addRow("Face photo", self.photo)
         form.addRow("Dialogue", self.audio)
         form.addRow("", switches)
+        form.addRow("Swap by", self.swap_method)
         self.note = wrap_freely(QLabel())
         self.note.setObjectName("hint")
         form.addRow(self.note)
@@ -228,6 +238,8 @@ class Inspector(QWidget):
             self._fill(self.audio, project, "audio", edit.audio_id, "Keep original sound")
             self.swap.setChecked(edit.swap)
             self.sync.setChecked(edit.sync)
+            self.swap_method.setCurrentIndex(max(0, self.swap_method.findData(edit.swap_method)))
+            self.swap_method.setEnabled(edit.swap)
             self.offset.setValue(edit.audio_offset)
             self.feather.setValue(round(edit.feather))
             self.feather_value.setText(f"{edit.feather:.0f} px")

@@ -86,6 +86,11 @@ def test_sync_without_dialogue_prepares_a_swap_only_job(ctx, clip, face_photo):
     project.clips["v"] = ClipState(media_id="v", edits=[
         RangeEdit(id="e", start=2, stop=info.frame_count - 2, photo_id="p", sync=True)])
     prepared = prepare_job(job_for_edit(project, "v", "e"), None, ctx, info=info)
+    # the default mesh-warp swap alone runs no model
+    assert prepared.dialogue is None and prepared.source_face is not None
+    assert prepared.hashes["models"] == []
+    project.clips["v"].edits[0].swap_method = "latent"
+    prepared = prepare_job(job_for_edit(project, "v", "e"), None, ctx, info=info)
     assert prepared.dialogue is None and prepared.source_latent is not None
     assert sorted({m["stage"] for m in prepared.hashes["models"]}) == ["decode", "encode", "swap"]
 

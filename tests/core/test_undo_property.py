@@ -34,10 +34,10 @@ from swaptalk_desktop.core.undo import UndoStack
 MEDIA = {"v": ("video", 60, True), "w": ("video", 40, False), "p": ("photo", None, None),
          "a": ("audio", None, None), "x": ("photo", None, None)}
 CLIP_IDS = ["v", "w", "nope"]
-INITIAL_EDITS = [("e0a", 5, 15, "p", "a", 0.5, True, True, 12.0, 1.0, True, "Line 7"),
-                 ("e0b", 30, 42, None, "v", -0.25, True, False, 4.0, 0.5, False, "")]
+INITIAL_EDITS = [("e0a", 5, 15, "p", "a", 0.5, True, True, 12.0, 1.0, True, "Line 7", "warp"),
+                 ("e0b", 30, 42, None, "v", -0.25, True, False, 4.0, 0.5, False, "", "latent")]
 FIELD_ORDER = ("id", "start", "stop", "photo_id", "audio_id", "audio_offset", "swap", "sync",
-               "feather", "strength", "color_match", "label")
+               "feather", "strength", "color_match", "label", "swap_method")
 
 
 def media_item(media_id: str) -> MediaItem:
@@ -89,6 +89,8 @@ class Model:
             return type(value) is bool
         if field == "label":
             return isinstance(value, str) and "\n" not in value
+        if field == "swap_method":
+            return value in ("warp", "latent")
         if type(value) not in (int, float) or not math.isfinite(value):
             return False
         if field == "feather":
@@ -120,6 +122,7 @@ INVALID = {
     "feather": [-0.5, 128.5, math.nan],
     "strength": [-0.01, 1.01],
     "label": ["two\nlines", 7],
+    "swap_method": ["paint", None],
 }
 
 
@@ -136,6 +139,8 @@ def valid_value(field: str, n: int):
         return (n % 1281) / 10 if n % 3 else n % 21
     if field == "strength":
         return (n % 101) / 100
+    if field == "swap_method":
+        return ("warp", "latent")[n % 2]
     return ["", "Line 7", "Take 3"][n % 3]
 
 
@@ -166,7 +171,7 @@ pick_st = st.integers(0, 3)
 drag_st = st.sampled_from([None, "d1", "d2"])
 mark_st = st.one_of(st.none(), st.integers(-3, 65))  # clips have 60 and 40 frames
 add_st = st.builds(add_op, clip_st, st.integers(0, 64), st.integers(0, 15),
-                   st.tuples(*[n_st] * 9), st.one_of(st.none(), st.integers(0, 8)),
+                   st.tuples(*[n_st] * 10), st.one_of(st.none(), st.integers(0, 9)),
                    st.integers(0, 3))
 field_st = st.builds(lambda c, p, f, n, d: ("field", clip_index(c), p, f, field_value(f, n), d),
                      clip_st, pick_st, st.sampled_from(FIELD_ORDER[3:]), n_st, drag_st)

@@ -76,6 +76,21 @@ def test_a_slider_drag_is_one_undo_step(edited):
     assert "feather" in w.controller.undo_stack.redoText().lower()
 
 
+def test_the_swap_method_is_chosen_in_the_inspector_and_undoable(edited):
+    w, clip_id, edit = edited
+    w.select_edit(edit.id)
+    combo = w.inspector.swap_method
+    assert edit.swap_method == "warp" and combo.currentData() == "warp" and combo.isEnabled()
+    combo.setCurrentIndex(combo.findData("latent"))
+    combo.activated.emit(combo.currentIndex())
+    assert edit.swap_method == "latent"
+    from swaptalk_desktop.engine.project_jobs import job_for_edit
+    assert job_for_edit(w.controller.project, clip_id, edit.id).edit.swap_method == "latent"
+    assert "swap method" in w.controller.undo_stack.undoText().lower()
+    w.controller.undo_stack.undo()
+    assert edit.swap_method == "warp" and combo.currentData() == "warp"
+
+
 def test_a_refused_change_is_one_line_and_not_an_undo_step(edited):
     w, clip_id, edit = edited
     steps = w.controller.undo_stack.count()
