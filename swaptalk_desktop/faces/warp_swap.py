@@ -12,6 +12,7 @@ the way to the photo's (``SHAPE_TRANSFER``), since face shape is part of who som
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -55,6 +56,43 @@ class SourceFace:
             raise ValueError(f"the photo crop must be square RGB, got {self.crop.shape}")
         if np.asarray(self.landmarks).shape != (478, 2):
             raise ValueError("the photo's landmarks must be (478, 2)")
+
+    @cached_property
+    def skin(self) -> np.ndarray:
+        """``uint8[S, S]`` 0..255: how much each pixel of the photo's crop is face (skin or a
+        feature) rather than a fringe, a hand or background over it (:func:`skin_weight`)."""
+        return skin_weight(self.crop, self.landmarks)
+
+
+SKIN_SAMPLES = (50, 280, 205, 425, 4, 195, 101, 330)
+"""Cheeks, nose tip and bridge: where a photo shows bare skin."""
+FEATURES = (70, 63, 105, 66, 107, 336, 296, 334, 293, 300, 33, 133, 362, 263, 145, 374, 159,
+            386, 61, 291, 0, 17, 2, 98, 327)
+"""Brows, eyes, nose base and lips: dark or red, yet the face; never counted as not skin."""
+
+
+def skin_weight(crop: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """``uint8[S, S]``: 255 where the photo's pixel looks like its own skin (Lab distance to
+    the skin at the cheeks and nose) or lies among its features, falling to 0 for hair,
+    glasses frames' shadows, hands and background."""
+    size = crop.shape[0]
+    lab = cv2.cvtColor(crop.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+    marks = np.asarray(landmarks, np.float64)
+    eyes = float(np.linalg.norm(marks[263] - marks[33])) or size / 4
+    samples = np.zeros((size, size), np.uint8)
+    for k in SKIN_SAMPLES:
+        cv2.circle(samples, tuple(int(v) for v in np.round(marks[k])),
+                   max(2, int(0.08 * eyes)), 1, -1)
+    ref = np.median(lab[samples.astype(bool)], axis=0)
+    d_light = np.maximum(np.abs(lab[..., 0] - ref[0]) - 18.0, 0.0) / 14.0
+    d_colour = np.maximum(np.linalg.norm(lab[..., 1:] - ref[1:], axis=-1) - 10.0, 0.0) / 8.0
+    skin = np.exp(-(d_light ** 2 + d_colour ** 2))
+    features = np.zeros((size, size), np.uint8)
+    hull = cv2.convexHull(marks[list(FEATURES)].astype(np.float32))
+    cv2.fillConvexPoly(features, np.round(hull).astype(np.int32), 1)
+    skin = np.maximum(skin, features.astype(np.float64))
+    skin = cv2.GaussianBlur(skin.astype(np.float32), (0, 0), max(1.0, 0.03 * eyes))
+    return np.clip(skin * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
 def _mesh_triangles(landmarks: np.ndarray) -> np.ndarray:
@@ -159,16 +197,17 @@ def swap_crop(source: SourceFace, target_crop: np.ndarray, target_landmarks: np.
     tgt = np.asarray(target_landmarks, np.float64)
     dst = destination_mesh(src, tgt, shape_transfer)
     tris = _mesh_triangles(src)
-    warped, covered = piecewise_warp(source.crop, src[:MESH_POINTS], dst[:MESH_POINTS], tris,
-                                     size)
+    both = np.concatenate([source.crop, source.skin[..., None]], axis=2)
+    moved, covered = piecewise_warp(both, src[:MESH_POINTS], dst[:MESH_POINTS], tris, size)
+    warped, skin = moved[..., :3].copy(), moved[..., 3].astype(np.float32) / 255.0
     eyes = float(np.linalg.norm(tgt[263] - tgt[33])) or size / 4
     mouth = np.zeros((size, size), np.uint8)
     cv2.fillPoly(mouth, [np.round(tgt[list(INNER_LIPS)]).astype(np.int32)], 1)
     # the face outline bounds it (the triangles also fill the outline's hollows)
     face = polygon_inside(tgt[list(FACE_OVAL)], size) & covered
     weight = _soft(face, EDGE_FADE * eyes) * _soft(1 - mouth, MOUTH_FADE * eyes)
-    weight *= _below_brows(tgt, size, FOREHEAD_FADE * eyes)
-    lit = _relight(warped, target_crop, (covered > 0).astype(np.float32),
+    weight *= _below_brows(tgt, size, FOREHEAD_FADE * eyes) * skin
+    lit = _relight(warped, target_crop, (covered > 0).astype(np.float32) * skin,
                    LIGHT_SIGMA * size)
     w = weight[..., None]
     out = w * lit.astype(np.float32) + (1.0 - w) * target_crop.astype(np.float32)
