@@ -31,7 +31,8 @@ LINE = "Thanks for watching. We will be right back after the break."
 
 
 def make_demo_inputs(folder: Path, line: str = LINE) -> DemoInputs:
-    """A 640x480 clip of the astronaut, Grace Hopper's photo, and ``line`` spoken by espeak-ng.
+    """A 640x480 clip of the astronaut (talking: her mouth opens and closes), Grace Hopper's
+    photo, and ``line`` spoken by espeak-ng.
 
     The clip is long enough for one second of untouched picture on each side of the edited
     range, which covers the spoken line exactly.
@@ -45,7 +46,7 @@ def make_demo_inputs(folder: Path, line: str = LINE) -> DemoInputs:
     start = FPS
     stop = start + int(np.ceil(spoken * FPS))
     clip = write_moving_face_clip(folder / "sample_clip.mp4", n=stop + FPS, width=640,
-                                  height=480, fps=FPS, face_height=0.95)
+                                  height=480, fps=FPS, face_height=0.95, talking=True)
     photo = folder / "identity_grace_hopper.jpg"
     photo.write_bytes(grace_hopper_photo().read_bytes())
     return DemoInputs(clip, photo, dialogue, start=start, stop=stop)

@@ -20,9 +20,16 @@ def public_domain_face() -> np.ndarray:
 
 
 def moving_face_frames(n: int, width: int, height: int, face: np.ndarray | None = None,
-                       face_height: float = 0.6, seed: int = 0) -> np.ndarray:
-    """n RGB frames of ``face`` drifting over a soft gradient background."""
+                       face_height: float = 0.6, seed: int = 0, talking: bool = False,
+                       fps: float = 25.0) -> np.ndarray:
+    """n RGB frames of ``face`` drifting over a soft gradient background; with ``talking``,
+    its mouth opens and closes at a syllable rate (eval/talking_still.py)."""
     face = public_domain_face() if face is None else face
+    poses, levels = [face], np.zeros(n, np.int64)
+    if talking:
+        from .talking_still import speech_levels, talking_faces
+        poses = talking_faces(face)
+        levels = speech_levels(n, fps, len(poses), seed)
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
     base = np.stack([40 + 60 * xx / width, 50 + 40 * yy / height,
@@ -37,7 +44,7 @@ def moving_face_frames(n: int, width: int, height: int, face: np.ndarray | None 
         w, h = int(fw * scale), int(fh * scale)
         cx = width / 2 + 0.06 * width * math.sin(2 * math.pi * t)
         cy = height / 2 + 0.04 * height * math.cos(2 * math.pi * t)
-        patch = cv2.resize(face, (w, h), interpolation=cv2.INTER_AREA)
+        patch = cv2.resize(poses[levels[i]], (w, h), interpolation=cv2.INTER_AREA)
         canvas = base.copy()
         x0, y0 = int(cx - w / 2), int(cy - h / 2)
         xs, ys = max(x0, 0), max(y0, 0)
@@ -51,7 +58,7 @@ def write_moving_face_clip(path: Path, n: int = 50, width: int = 640, height: in
                            fps: int = 25, with_audio: bool = True, **kwargs) -> Path:
     """An H.264/AAC clip of the moving face; audio is a quiet tone so the clip has a track."""
     from ..media import AudioClip, make_test_clip
-    frames = moving_face_frames(n, width, height, **kwargs)
+    frames = moving_face_frames(n, width, height, fps=fps, **kwargs)
     audio = None
     if with_audio:
         rate = 48000
