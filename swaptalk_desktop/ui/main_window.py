@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QSizePolicy, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QSizePolicy, QVBoxLayout, QWidget
 
 from ..core.timebase import frame_to_timecode
 from ..engine import EngineContext
@@ -32,6 +32,7 @@ from .project_controller import ProjectController
 from .sequence_panel import SequencePanel
 from .tasks import TaskRunner
 from .timeline import TimelineWidget
+from .timeline.sequence_strip import SequenceStrip
 from .transport_keys import TransportKeys
 from .viewer import Viewer
 from .widgets import ElidedLabel
@@ -112,13 +113,23 @@ class MainWindow(FileMixin, EditMixin, JobsMixin, AdaptMixin, MarkersMixin, Sequ
         self.jobs_panel = JobsPanel()
         self.markers_panel = MarkersPanel()
         self.sequence_panel = SequencePanel()
+        self.sequence_strip = SequenceStrip()
+        self.sequence_strip.hide()  # shown once the sequence has two clips
+        self.sequence_entry_id: str | None = None
+        """The sequence clip the user is in (a clip can be in the sequence twice)."""
+        timeline_box = QWidget()
+        box = QVBoxLayout(timeline_box)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(0)
+        box.addWidget(self.sequence_strip)
+        box.addWidget(self.timeline, 1)
         self.docks: list[QDockWidget] = []
         # each panel has a minimum that keeps it readable down to 1280×720; the window's
         # minimum is their sum, never the width of a text (labels elide or wrap: widgets.py)
         self._dock("Media", self.media_bin, Qt.DockWidgetArea.LeftDockWidgetArea, MIN_SIDE_W)
         self._dock("Edit Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea,
                    MIN_INSPECTOR_W)
-        self._dock("Timeline", self.timeline, Qt.DockWidgetArea.BottomDockWidgetArea, 0)
+        self._dock("Timeline", timeline_box, Qt.DockWidgetArea.BottomDockWidgetArea, 0)
         self._dock("Jobs", self.jobs_panel, Qt.DockWidgetArea.LeftDockWidgetArea, MIN_SIDE_W)
         self._dock("Markers", self.markers_panel, Qt.DockWidgetArea.BottomDockWidgetArea,
                    MIN_SIDE_W)
@@ -241,6 +252,7 @@ class MainWindow(FileMixin, EditMixin, JobsMixin, AdaptMixin, MarkersMixin, Sequ
         q.removeRequested.connect(self.sequence_remove)
         q.moveRequested.connect(self.sequence_move)
         q.trimRequested.connect(self.sequence_trim_to_marks)
+        self.sequence_strip.frameRequested.connect(self.go_to_sequence_frame)
 
         self.jobs.recordChanged.connect(self.on_job_changed)
         self.jobs_panel.cancelRequested.connect(self.jobs.cancel)
@@ -371,6 +383,7 @@ class MainWindow(FileMixin, EditMixin, JobsMixin, AdaptMixin, MarkersMixin, Sequ
             self.viewer.show_processed(index, processed, "playing processed frames from "
                                                          "the cache")
         self.timeline.set_playhead(index)
+        self.refresh_sequence_playhead()
 
     def _on_speed(self, speed: float) -> None:
         if speed == 0:

@@ -75,6 +75,7 @@ class EditMixin:
         self.media_bin.set_media(self.controller.project, self.clip_id)
         self.refresh_timeline()
         self.refresh_inspector()
+        self.refresh_sequence()
         self.request_preview()
 
     @staticmethod
@@ -111,6 +112,7 @@ class EditMixin:
         self.playback.position = index
         self.timeline.set_playhead(index)
         self.viewer.timecode.setText(self.frame_label(index))
+        self.refresh_sequence_playhead()
         self.remember_playhead()
         self.refresh_inspector_if_edit_changed()
         self.request_preview()

@@ -1,7 +1,8 @@
-"""Main-window behaviour for the sequence: the Sequence panel's rows, adding the open clip,
-removing, reordering and trimming sequence clips (each one undo step), and opening a sequence
-clip in the timeline. Mixed into MainWindow (see main_window.py for the attributes it relies
-on)."""
+"""Main-window behaviour for the sequence: the Sequence panel's rows and the V1/A1 strip above
+the timeline, adding the open clip, removing, reordering and trimming sequence clips (each one
+undo step), and going to a sequence frame (the clip that shows it opens in the timeline and the
+viewer, at the source frame it shows). Mixed into MainWindow (see main_window.py for the
+attributes it relies on)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from ..core.commands import AddToSequence, MoveInSequence, RemoveFromSequence, T
 from ..core.errors import SwapTalkError
 from ..core.timebase import format_range, frame_to_timecode
 from .sequence_panel import SequenceRow
+from .timeline.sequence_strip import StripBlock
 
 DEFAULT_FPS = Fraction(25)
 
@@ -37,9 +39,10 @@ class SequenceMixin:
             self.sequence_panel.set_rows(
                 [SequenceRow(s.id, f"{i + 1}. {project.clip_name(s.media_id)}", str(err))
                  for i, s in enumerate(project.sequence)], str(err))
+            self.sequence_strip.hide()
             return
         fps = self.sequence_fps()
-        rows = []
+        rows, blocks = [], []
         for i, span in enumerate(spans):
             item = project.media.get(span.media_id)
             clip = project.clips.get(span.media_id)
@@ -47,6 +50,11 @@ class SequenceMixin:
                       e.stop > span.source_in] if clip else []
             edits = f" · {len(inside)} edit{'s' if len(inside) != 1 else ''}" if inside else ""
             clip_fps = _fps(item.summary) if item else fps
+            blocks.append(StripBlock(
+                span.entry_id, project.clip_name(span.media_id), span.start, span.length,
+                tuple((span.to_sequence(max(e.start, span.source_in)),
+                       span.to_sequence(min(e.stop, span.source_out))) for e in inside),
+                item.has_audio if item else True))
             rows.append(SequenceRow(
                 span.entry_id, f"{i + 1}. {project.clip_name(span.media_id)}{edits}",
                 f"at {frame_to_timecode(span.start, fps)} in the sequence; source "
@@ -56,6 +64,58 @@ class SequenceMixin:
                    f"{frame_to_timecode(total, fps)} ({total} frames)") if spans else \
             "The sequence is empty: open a clip to put it in"
         self.sequence_panel.set_rows(rows, summary)
+        span = self.current_span()
+        self.sequence_strip.set_sequence(blocks, span.entry_id if span else None,
+                                         self._sequence_playhead(span))
+        self.sequence_strip.setVisible(len(blocks) > 1)
+
+    def current_span(self):
+        """The sequence clip the open clip's playhead is in (the one last gone to, when the
+        clip is in the sequence twice), or the clip's first place in it; None if it has none."""
+        if self.clip_id is None:
+            return None
+        try:
+            spans = [s for s in self.controller.project.sequence_spans()
+                     if s.media_id == self.clip_id]
+        except SwapTalkError:
+            return None
+        inside = [s for s in spans if s.source_in <= self.playhead < s.source_out]
+        for group in (inside, spans):
+            chosen = next((s for s in group if s.entry_id == self.sequence_entry_id), None)
+            if chosen is not None or group:
+                return chosen or group[0]
+        return None
+
+    def _sequence_playhead(self, span) -> int | None:
+        if span is None or not span.source_in <= self.playhead < span.source_out:
+            return None
+        return span.to_sequence(self.playhead)
+
+    def refresh_sequence_playhead(self) -> None:
+        if not self.sequence_strip.isVisible():
+            return
+        span = self.current_span()
+        self.sequence_strip.set_playhead(span.entry_id if span else None,
+                                         self._sequence_playhead(span))
+
+    def go_to_sequence_frame(self, frame: int) -> None:
+        """Show sequence frame ``frame``: its clip in the timeline and the viewer, the
+        playhead on the source frame it shows."""
+        project = self.controller.project
+        try:
+            span, source = project.locate(frame)
+        except SwapTalkError as err:
+            self.show_error(str(err))
+            return
+        self.sequence_entry_id = span.entry_id
+        self.sequence_panel.select(span.entry_id)
+        if span.media_id == self.clip_id and self.info is not None:
+            self.seek(source)
+            return
+        clip = project.clips.get(span.media_id)
+        if clip is not None:
+            clip.playhead = source
+        self.open_clip(span.media_id)
 
     def _entry(self, entry_id: str | None):
         project = self.controller.project
@@ -122,6 +182,7 @@ class SequenceMixin:
         except SwapTalkError as err:
             self.show_error(str(err))
             return
+        self.sequence_entry_id = entry.id
         clip = project.clips.get(entry.media_id)
         if clip is not None:
             clip.playhead = entry.source_in

@@ -10,7 +10,8 @@ import av
 import numpy as np
 import pytest
 from gui_helpers import WAIT_MS, import_and_open, key, media_id, open_window, wait_job
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
 from render_helpers import decode_all
 
 from swaptalk_desktop.core.commands import SetMarks
@@ -90,6 +91,27 @@ def test_a_three_clip_sequence_exports_to_one_mp4(qtbot, window, clip, takes, fa
     assert [m.frame for m in project.clips[second].markers] == [3]
     assert "1 edit" in panel.list.item(0).text() and "1 edit" in panel.list.item(2).text()
     assert "edit" not in panel.list.item(1).text()
+
+    # The strip above the timeline shows the sequence on V1/A1; a click on it goes to that
+    # sequence frame: the clip showing it opens, the playhead on the source frame it shows.
+    strip = w.sequence_strip
+    assert strip.isVisible()
+    assert [(b.start, b.length, b.edits) for b in strip.blocks] == \
+        [(0, 36, ((2, 10),)), (36, 25, ()), (61, 30, ((71, 81),))]
+    x = int(strip.x_of(75.5))
+    frame = strip.frame_at(x)
+    assert 61 <= frame < 91
+    QTest.mouseClick(strip, Qt.MouseButton.LeftButton, pos=QPoint(x, 8))
+    qtbot.waitUntil(lambda: w.clip_id == second and w.info is not None, timeout=WAIT_MS)
+    assert w.playhead == frame - 61 == project.locate(frame)[1]
+    assert strip.current == project.sequence[2].id and strip.playhead == frame
+    w.seek(2)
+    assert strip.playhead == 63
+    x = int(strip.x_of(40.5))
+    QTest.mouseClick(strip, Qt.MouseButton.LeftButton, pos=QPoint(x, 8))
+    qtbot.waitUntil(lambda: w.clip_id == third and w.info is not None, timeout=WAIT_MS)
+    assert w.playhead == strip.frame_at(x) - 36
+    assert panel.selected() == project.sequence[1].id
 
     # Export the whole sequence through the dialog, losslessly so that untouched frames
     # can be compared exactly.
