@@ -577,6 +577,28 @@ class MoveInSequence(Command):
         project.sequence.insert(self.old, entry)
 
 
+class SetSequenceMarks(Command):
+    """The sequence's in/out marks (sequence frames; None clears one)."""
+
+    def __init__(self, mark_in: int | None, mark_out: int | None):
+        self.mark_in, self.mark_out = mark_in, mark_out
+        self.old: tuple[int | None, int | None] | None = None
+        self.text = "Clear sequence marks" if mark_in is None and mark_out is None else \
+            "Set sequence marks"
+
+    def validate(self, project: Project) -> None:
+        project.check_sequence_marks(self.mark_in, self.mark_out)
+
+    def redo(self, project: Project) -> None:
+        self.validate(project)
+        self.old = (project.sequence_in, project.sequence_out)
+        project.sequence_in, project.sequence_out = self.mark_in, self.mark_out
+
+    def undo(self, project: Project) -> None:
+        assert self.old is not None
+        project.sequence_in, project.sequence_out = self.old
+
+
 class TrimSequenceClip(Command):
     """Set a sequence clip's source in/out (``source_out`` None: to the clip's end); a drag
     passes a drag_id to merge its steps."""

@@ -260,6 +260,10 @@ class Project:
     pending_jobs: list[dict] = field(default_factory=list)
     sequence: list[SequenceClip] = field(default_factory=list)
     """The cut, in order (V1/A1); each entry's media is one of ``clips``."""
+    sequence_in: int | None = None
+    sequence_out: int | None = None
+    """The sequence's own in/out marks (sequence frames, out exclusive), for exporting a
+    range of it; either may be None."""
 
     # --- look-ups that name what is missing ------------------------------------------------
     def media_item(self, media_id: str) -> MediaItem:
@@ -335,6 +339,28 @@ class Project:
                 return span, span.to_source(frame)
         raise InputError(f"frame {frame} is outside the sequence "
                          f"({self.sequence_length()} frames)")
+
+    def check_sequence_marks(self, mark_in: int | None, mark_out: int | None) -> None:
+        for name, value, low in (("in", mark_in, 0), ("out", mark_out, 1)):
+            if value is None:
+                continue
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                raise InputError(f"the sequence's {name} mark must be a frame of the "
+                                 f"sequence, not {value!r}")
+        if mark_in is not None and mark_out is not None and mark_in >= mark_out:
+            raise InputError(f"the sequence's in mark ({mark_in}) must come before its out "
+                             f"mark ({mark_out})")
+
+    def sequence_range(self) -> tuple[int, int]:
+        """The sequence's marked range (the whole of it where a mark is unset), clamped to
+        its length; InputError when that leaves nothing."""
+        total = self.sequence_length()
+        a = min(self.sequence_in or 0, total)
+        b = min(self.sequence_out if self.sequence_out is not None else total, total)
+        if a >= b:
+            raise InputError(f"the sequence's marks ({a}-{b}) leave no frame of the sequence "
+                             f"({total} frames); mark it again")
+        return a, b
 
     def check_trim(self, media_id: str, source_in: int, source_out: int | None) -> None:
         """InputError unless ``[source_in, source_out)`` is a non-empty part of the clip."""
@@ -517,6 +543,7 @@ class Project:
             markers, clip.markers = clip.markers, []
             for m in markers:  # one at a time, so that two on one frame are caught
                 clip.markers.append(self.checked_marker(clip_id, m))
+        self.check_sequence_marks(self.sequence_in, self.sequence_out)
         ids = [s.id for s in self.sequence]
         if len(set(ids)) != len(ids):
             raise InputError("the sequence has two clips with one id")

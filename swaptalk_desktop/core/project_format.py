@@ -109,9 +109,13 @@ def project_to_dict(project: Project, base_dir: Path | None) -> dict:
         clips.append(entry)
     sequence = [{"id": s.id, "media_id": s.media_id, "source_in": s.source_in,
                  "source_out": s.source_out} for s in project.sequence]
-    return {"format": FORMAT_ID, "schema_version": SCHEMA_VERSION, "media": media,
+    data = {"format": FORMAT_ID, "schema_version": SCHEMA_VERSION, "media": media,
             "clips": clips, "sequence": sequence, "current_clip": project.current_clip,
             "settings": dict(project.settings), "pending_jobs": list(project.pending_jobs)}
+    for key in ("sequence_in", "sequence_out"):  # optional, written only when set
+        if getattr(project, key) is not None:
+            data[key] = getattr(project, key)
+    return data
 
 
 def migrate(data: dict, name: str) -> dict:
@@ -192,7 +196,9 @@ def project_from_dict(data: Any, base_dir: Path | None, name: str) -> Project:
     try:
         project = Project(settings={**default_settings(), **dict(data.get("settings") or {})},
                           pending_jobs=list(data.get("pending_jobs") or []),
-                          current_clip=data.get("current_clip"))
+                          current_clip=data.get("current_clip"),
+                          sequence_in=data.get("sequence_in"),
+                          sequence_out=data.get("sequence_out"))
         for i, entry in enumerate(data["media"]):
             where = f"media entry {i + 1}"
             path, missing = _locate(entry, base_dir, str(entry.get("fingerprint", "")))

@@ -184,3 +184,30 @@ def test_a_sequence_clip_of_unknown_length_says_so(tmp_path):
     assert project.sequence == [SequenceClip(project.sequence[0].id, "x", 0, None)]
     with pytest.raises(InputError, match="length of x.mp4 is not known"):
         project.sequence_spans()
+
+
+def test_the_sequence_marks_are_undoable_saved_and_clamped(tmp_path):
+    from swaptalk_desktop.core.commands import SetSequenceMarks
+
+    project = three_clips(tmp_path)
+    stack = UndoStack(project)
+    for name in "ab":
+        stack.push(AddClip(name))
+    stack.push(SetSequenceMarks(30, 55))
+    assert project.sequence_range() == (30, 55)
+    with pytest.raises(InputError, match="must come before its out mark"):
+        stack.push(SetSequenceMarks(20, 20))
+    path = tmp_path / "marks.swaptalk"
+    save_project(project, path)
+    assert json.loads(path.read_text())["sequence_out"] == 55
+    assert load_project(path) == project
+    stack.push(TrimSequenceClip(project.sequence[1].id, 0, 10))  # the sequence is 50 long now
+    assert project.sequence_range() == (30, 50)
+    stack.push(SetSequenceMarks(None, 20))
+    assert project.sequence_range() == (0, 20)
+    stack.undo()
+    stack.undo()
+    stack.undo()
+    assert (project.sequence_in, project.sequence_out) == (None, None)
+    assert project.sequence_range() == (0, 70)
+    assert "sequence_in" not in project_to_dict(project, None)  # optional: written when set
