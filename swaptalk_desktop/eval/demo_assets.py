@@ -46,7 +46,8 @@ def make_demo_inputs(folder: Path, line: str = LINE) -> DemoInputs:
     start = FPS
     stop = start + int(np.ceil(spoken * FPS))
     clip = write_moving_face_clip(folder / "sample_clip.mp4", n=stop + FPS, width=640,
-                                  height=480, fps=FPS, face_height=0.95, talking=True)
+                                  height=480, fps=FPS, face_height=0.95, talking=True,
+                                  tone=False)
     photo = folder / "identity_grace_hopper.jpg"
     photo.write_bytes(grace_hopper_photo().read_bytes())
     return DemoInputs(clip, photo, dialogue, start=start, stop=stop)

@@ -55,15 +55,19 @@ def moving_face_frames(n: int, width: int, height: int, face: np.ndarray | None 
 
 
 def write_moving_face_clip(path: Path, n: int = 50, width: int = 640, height: int = 360,
-                           fps: int = 25, with_audio: bool = True, **kwargs) -> Path:
-    """An H.264/AAC clip of the moving face; audio is a quiet tone so the clip has a track."""
+                           fps: int = 25, with_audio: bool = True, tone: bool = True,
+                           **kwargs) -> Path:
+    """An H.264/AAC clip of the moving face; audio is a quiet tone so the clip has a track
+    (silence with ``tone=False``: a talking still's tone says nothing about its mouth, and the
+    lip sync would learn the actor's voice from it)."""
     from ..media import AudioClip, make_test_clip
     frames = moving_face_frames(n, width, height, fps=fps, **kwargs)
     audio = None
     if with_audio:
         rate = 48000
         t = np.arange(int(rate * n / fps)) / rate
-        tone = (0.1 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)[:, None]
-        audio = AudioClip(samples=np.repeat(tone, 2, axis=1), sample_rate=rate, path=None)
+        wave = (0.1 * np.sin(2 * np.pi * 220 * t) if tone else 0 * t).astype(np.float32)
+        audio = AudioClip(samples=np.repeat(wave[:, None], 2, axis=1), sample_rate=rate,
+                          path=None)
     make_test_clip(path, frames, fps=fps, audio=audio)
     return path
