@@ -152,6 +152,13 @@ def build_menus(w: MainWindow) -> Actions:
     _add(a, sequence, "sequence_later", "Move Clip &Later", lambda: w.sequence_move(None, 1))
     _add(a, sequence, "sequence_trim", "&Trim Clip to Marks", w.sequence_trim_to_marks, None,
          "Trim the selected sequence clip to the open clip's in/out marks")
+    sequence.addSeparator()
+    _add(a, sequence, "sequence_mark_in", "Mark Sequence &In", lambda: w.mark_sequence("in"),
+         "Alt+I", "The sequence's in mark at the playhead (for exporting a range of it)")
+    _add(a, sequence, "sequence_mark_out", "Mark Sequence &Out",
+         lambda: w.mark_sequence("out"), "Alt+O")
+    _add(a, sequence, "sequence_clear_marks", "&Clear Sequence Marks",
+         lambda: w.mark_sequence("clear"))
 
     view = bar.addMenu("&View")
     _add(a, view, "view_a", "Source (A)", lambda: w.viewer.set_mode("original"), "1")

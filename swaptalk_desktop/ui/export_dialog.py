@@ -46,13 +46,16 @@ class ExportRequest:
     audio_mode: str
     overwrite: bool
     sequence: bool = False
-    """True: the whole sequence (every clip in order, trimmed) to one MP4; ``span`` is None."""
+    """True: the sequence (every clip in order, trimmed) to one MP4; ``span`` is then None
+    (the whole sequence) or its marked range in sequence frames."""
 
 
 class ExportDialog(QDialog):
     def __init__(self, clip_name: str, default_output: Path, marks: tuple[int, int] | None,
                  marks_text: str = "", encoders: list[str] | None = None,
-                 parent: QWidget | None = None, sequence_text: str = ""):
+                 parent: QWidget | None = None, sequence_text: str = "",
+                 sequence_marks: tuple[int, int] | None = None,
+                 sequence_marks_text: str = ""):
         super().__init__(parent)
         self.setWindowTitle(f"Export {clip_name}")
         self.setMinimumWidth(520)
@@ -75,8 +78,15 @@ class ExportDialog(QDialog):
         self.sequence.setEnabled(bool(sequence_text))
         self.sequence.setToolTip("Every clip of the Sequence panel in order, each trimmed, "
                                  "with its edits, as one MP4")
+        self.sequence_marks = sequence_marks
+        self.sequence_range = QRadioButton(
+            "Marked range of the sequence" + (f"  ({sequence_marks_text})"
+                                              if sequence_marks_text else ""))
+        self.sequence_range.setEnabled(bool(sequence_text) and sequence_marks is not None)
+        self.sequence_range.setToolTip("Set the sequence's marks with Sequence ▸ Mark "
+                                       "Sequence In / Out (Alt+I / Alt+O)")
         group = QButtonGroup(self)
-        for button in (self.whole, self.range, self.sequence):
+        for button in (self.whole, self.range, self.sequence, self.sequence_range):
             group.addButton(button)
             scope_layout.addWidget(button)
         self.whole.setChecked(True)
@@ -158,6 +168,8 @@ class ExportDialog(QDialog):
                                 preset=self.preset.currentText())
         span = self.marks if self.range.isChecked() and self.range.isEnabled() else None
         sequence = self.sequence.isChecked() and self.sequence.isEnabled()
+        if self.sequence_range.isChecked() and self.sequence_range.isEnabled():
+            sequence, span = True, self.sequence_marks
         return ExportRequest(output, span, encode, self.audio.currentData(),
                              self.overwrite.isChecked(), sequence)
 

@@ -84,7 +84,7 @@ class JobBridge(QObject):
                    "jobs": [j.describe() for j in jobs], "output": str(request.output),
                    "audio_mode": request.audio_mode, "overwrite": request.overwrite,
                    "encode": {"video_codec": e.video_codec, "crf": e.crf, "preset": e.preset},
-                   "span": None}
+                   "span": list(request.span) if request.span else None}
         record = self.queue.submit("export", f"Export sequence to {request.output.name}",
                                    payload)
         self._jobs_of[record.id] = jobs

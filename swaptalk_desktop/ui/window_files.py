@@ -253,16 +253,20 @@ class FileMixin:
             fps = self.info.nominal_fps
             text = format_range(marks[0], marks[1], fps)
         project = self.controller.project
-        sequence_text = ""
+        sequence_text, sequence_marks, sequence_marks_text = "", None, ""
         try:
             if project.sequence:
                 n = len(project.sequence)
                 sequence_text = (f"{n} clip{'s' if n != 1 else ''} · "
                                  f"{project.sequence_length()} frames")
+                if project.sequence_in is not None or project.sequence_out is not None:
+                    sequence_marks = project.sequence_range()
+                    sequence_marks_text = format_range(*sequence_marks, self.sequence_fps())
         except SwapTalkError:
-            sequence_text = ""
+            sequence_text, sequence_marks = "", None
         dialog = ExportDialog(item.name, default, marks, text, self.encoders, self,
-                              sequence_text=sequence_text)
+                              sequence_text=sequence_text, sequence_marks=sequence_marks,
+                              sequence_marks_text=sequence_marks_text)
         dialog.accepted.connect(lambda: self.export(dialog.result_request))
         dialog.open()
         return dialog

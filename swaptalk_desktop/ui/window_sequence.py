@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from ..core.commands import AddToSequence, MoveInSequence, RemoveFromSequence, TrimSequenceClip
+from ..core.commands import (
+    AddToSequence,
+    MoveInSequence,
+    RemoveFromSequence,
+    SetSequenceMarks,
+    TrimSequenceClip,
+)
 from ..core.errors import SwapTalkError
 from ..core.timebase import format_range, frame_to_timecode
 from .sequence_panel import SequenceRow
@@ -66,7 +72,8 @@ class SequenceMixin:
         self.sequence_panel.set_rows(rows, summary)
         span = self.current_span()
         self.sequence_strip.set_sequence(blocks, span.entry_id if span else None,
-                                         self._sequence_playhead(span))
+                                         self._sequence_playhead(span),
+                                         (project.sequence_in, project.sequence_out))
         self.sequence_strip.setVisible(len(blocks) > 1)
 
     def current_span(self):
@@ -97,6 +104,28 @@ class SequenceMixin:
         span = self.current_span()
         self.sequence_strip.set_playhead(span.entry_id if span else None,
                                          self._sequence_playhead(span))
+
+    def mark_sequence(self, which: str) -> bool:
+        """The sequence's in ("in") or out ("out") mark at the playhead's place in it (the
+        out mark includes the playhead's frame, as the clip's does); "clear" clears both."""
+        project = self.controller.project
+        if which == "clear":
+            return self.controller.push(SetSequenceMarks(None, None))
+        at = self._sequence_playhead(self.current_span())
+        if at is None:
+            self.show_error("the playhead is not in the sequence: go to a frame inside a "
+                            "sequence clip's trim (the strip above the timeline)")
+            return False
+        mark_in, mark_out = project.sequence_in, project.sequence_out
+        if which == "in":
+            mark_in = at
+            if mark_out is not None and mark_out <= at:
+                mark_out = None
+        else:
+            mark_out = at + 1
+            if mark_in is not None and mark_in >= mark_out:
+                mark_in = None
+        return self.controller.push(SetSequenceMarks(mark_in, mark_out))
 
     def go_to_sequence_frame(self, frame: int) -> None:
         """Show sequence frame ``frame``: its clip in the timeline and the viewer, the

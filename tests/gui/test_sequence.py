@@ -149,6 +149,39 @@ def test_a_three_clip_sequence_exports_to_one_mp4(qtbot, window, clip, takes, fa
     assert [[e["frames"] for e in cl["edits"]] for cl in sidecar["clips"]] == \
         [[[4, 12]], [], [[10, 20]]]
 
+    # The sequence's own marks (Alt+I / Alt+O at sequence frames 30 and 70) and an export of
+    # that range only.
+    ALT = Qt.KeyboardModifier.AltModifier
+    w.activateWindow()  # back from the export dialog: shortcuts go to the active window
+    qtbot.waitUntil(w.isActiveWindow, timeout=WAIT_MS)
+    w.go_to_sequence_frame(30)
+    qtbot.waitUntil(lambda: w.clip_id == first and w.playhead == 32, timeout=WAIT_MS)
+    key(w, Qt.Key.Key_I, ALT)
+    w.go_to_sequence_frame(70)
+    qtbot.waitUntil(lambda: w.clip_id == second and w.playhead == 9, timeout=WAIT_MS)
+    key(w, Qt.Key.Key_O, ALT)
+    assert (project.sequence_in, project.sequence_out) == (30, 71)
+    assert w.sequence_strip.marks == (30, 71)
+    part = tmp_path / "cut_range.mp4"
+    w.acts.export.trigger()
+    dialog = [d for d in w.findChildren(ExportDialog) if d.isVisible()][-1]
+    assert dialog.sequence_range.isEnabled() and "41 frames" in dialog.sequence_range.text()
+    dialog.sequence_range.setChecked(True)
+    dialog.output.setText(str(part))
+    dialog.crf.setValue(0)
+    dialog.preset.setCurrentText("ultrafast")
+    dialog.accept()
+    part_id = w.jobs.records()[-1].id
+    wait_job(qtbot, w, part_id)
+    assert w.jobs.record(part_id).state == "done", w.jobs.record(part_id).error
+    got = decode_all(part)
+    assert len(got) == 41
+    for i, (x, y) in enumerate(zip(expected[30:71], got, strict=True)):
+        if i + 30 in edited:
+            assert not np.array_equal(x, y), f"frame {i} of an edit is unchanged"
+        else:
+            assert np.array_equal(x, y), f"frame {i} outside the edits was altered"
+
     # Save and reopen: the sequence, its trims and every clip's edits and markers.
     saved = tmp_path / "cut.swaptalk"
     assert w.controller.save_as(saved)

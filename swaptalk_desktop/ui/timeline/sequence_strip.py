@@ -37,14 +37,17 @@ class SequenceStrip(QWidget):
         self.total = 0
         self.current: str | None = None
         self.playhead: int | None = None
+        self.marks: tuple[int | None, int | None] = (None, None)
         self.setFixedHeight(STRIP_HEIGHT)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.setMinimumWidth(0)
         self.setMouseTracking(True)
 
     def set_sequence(self, blocks: list[StripBlock], current: str | None,
-                     playhead: int | None) -> None:
+                     playhead: int | None,
+                     marks: tuple[int | None, int | None] = (None, None)) -> None:
         self.blocks, self.current, self.playhead = list(blocks), current, playhead
+        self.marks = marks
         self.total = sum(b.length for b in blocks)
         self.setToolTip("")
         self.update()
@@ -113,6 +116,15 @@ class SequenceStrip(QWidget):
                                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
             p.setPen(QPen(theme.BORDER, 1))
             p.drawLine(int(x1), int(track.top()), int(x1), int(track.bottom()))
+        a, b = self.marks
+        if (a is not None or b is not None) and self.total:
+            lo, hi = self.x_of(a or 0), self.x_of(min(b if b is not None else self.total,
+                                                     self.total))
+            p.fillRect(QRectF(lo, track.top(), max(1.0, hi - lo), track.height()),
+                       theme.MARK_RANGE)
+            p.setPen(QPen(theme.MARK, 1))
+            for x in ((lo,) if a is not None else ()) + ((hi,) if b is not None else ()):
+                p.drawLine(int(x), int(track.top()), int(x), int(track.bottom()))
         if self.playhead is not None and self.total:
             x = self.x_of(self.playhead + 0.5)
             p.setPen(QPen(theme.PLAYHEAD, 2))
