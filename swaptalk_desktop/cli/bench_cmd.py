@@ -7,14 +7,22 @@ from pathlib import Path
 
 def add_bench_parser(sub) -> None:
     p = sub.add_parser("bench", help="measure throughput (prints a table, saves JSON)")
-    p.add_argument("what", choices=["render", "waveform", "timeline"],
+    p.add_argument("what", choices=["render", "waveform", "timeline", "export"],
                    help="render: the range renderer on a 720p clip; waveform: peak pyramid "
                    "build, cached load and zoom/pan redraws of a long 48 kHz track; timeline: "
-                   "the editor's timeline drawing that track (offscreen Qt)")
+                   "the editor's timeline drawing that track (offscreen Qt); export: smart "
+                   "render vs full encode of a long 1080p take with one 3 s edit, and the "
+                   "3 s rendered alone")
     p.add_argument("--frames", type=int, default=75,
                    help="render: frames in the clip (default 75)")
-    p.add_argument("--minutes", type=float, default=60.0,
-                   help="waveform: length of the generated track (default 60)")
+    p.add_argument("--minutes", type=float, default=None,
+                   help="waveform: length of the generated track (default 60); export: "
+                   "length of the generated take (default 10)")
+    p.add_argument("--preset", default="medium",
+                   help="export: x264 preset of the exports (default medium)")
+    p.add_argument("--height", type=int, default=None,
+                   help="render, export: picture height of the generated clip, 16:9 "
+                   "(default 720 for render, 1080 for export)")
     p.add_argument("--format", choices=["flac", "wav"], default="flac",
                    help="waveform: file format of the generated track (default flac)")
     p.add_argument("--json", type=Path, default=None,
@@ -24,6 +32,20 @@ def add_bench_parser(sub) -> None:
 
 def run_bench(args, display) -> int:
     out = args.json or Path(f"bench_{args.what}.json")
+    if args.what == "export":
+        from ..eval import bench_export
+        minutes = 10.0 if args.minutes is None else args.minutes
+        height = args.height or 1080
+        width = height * 16 // 9 // 2 * 2
+        display.message(f"benchmark: export of a {minutes:g}-minute {width}x{height} "
+                        "take with one 3 s edit, smart render vs full encode (generating it "
+                        "first; the full encode takes a while)...")
+        result = bench_export.run(out, minutes=minutes, width=width, height=height,
+                                  preset=args.preset)
+        print(bench_export.table(result))
+        display.message(f"saved {out}")
+        return 0
+    args.minutes = 60.0 if args.minutes is None else args.minutes
     if args.what == "timeline":
         from ..ui import bench_timeline
         display.message(f"benchmark: timeline with a {args.minutes:g}-minute 48 kHz track...")
@@ -37,9 +59,11 @@ def run_bench(args, display) -> int:
         print(bench_waveform.table(result))
     else:
         from ..eval import bench_render
-        display.message(f"benchmark: range renderer on a 1280x720 clip of {args.frames} "
-                        "frames...")
-        result = bench_render.run(out, frames=args.frames)
+        height = args.height or 720
+        width = height * 16 // 9 // 2 * 2
+        display.message(f"benchmark: range renderer on a {width}x{height} clip of "
+                        f"{args.frames} frames...")
+        result = bench_render.run(out, frames=args.frames, width=width, height=height)
         print(bench_render.table(result))
     display.message(f"saved {out}")
     return 0

@@ -48,6 +48,10 @@ def add_render_parser(sub) -> None:
     e.add_argument("--crf", type=int, default=18, help="H.264 quality, 0 = lossless (default 18)")
     e.add_argument("--preset", default="medium", help="x264 preset (default medium)")
     e.add_argument("--encoder", default="libx264", help="video encoder: libx264, h264_nvenc, ...")
+    e.add_argument("--full-encode", action="store_true",
+                   help="encode every frame of the clip as H.264; by default only the GOPs "
+                   "with edited frames are re-encoded and the rest of the source's H.264/HEVC "
+                   "stream is copied (smart render; other sources are always fully encoded)")
     e.add_argument("--provider", default="auto", choices=["auto", "cuda", "cpu"])
     e.add_argument("--model-set", default=None, help="model set id (default: the default set)")
     e.add_argument("--models-dir", type=Path, action="append", default=[],
@@ -114,7 +118,8 @@ def run_render(args, display) -> int:
         result = render_range(job, args.output, ctx=ctx, overwrite=args.overwrite,
                               encode=EncodeSettings(video_codec=args.encoder, crf=args.crf,
                                                     preset=args.preset),
-                              progress=display.progress, cancel=cancel, info=info)
+                              progress=display.progress, cancel=cancel, info=info,
+                              full_encode=args.full_encode)
     finally:
         signal.signal(signal.SIGINT, previous)
     fps = info.nominal_fps
@@ -122,11 +127,20 @@ def run_render(args, display) -> int:
     text = (f"wrote {result.output} ({result.frames_total} frames; edited frames {job.start}-"
             f"{job.stop - 1}, {span}; provider {result.provider}; "
             f"{result.chunks_reused} chunks reused, {result.chunks_rendered} rendered; "
-            f"{result.seconds:.1f} s)")
+            f"{result.seconds:.1f} s; {_write_text(result.write)})")
     payload = {"output": str(result.output), "sidecar": str(result.sidecar),
                "frames": result.frames_total, "edited": result.frames_edited,
                "without_face": result.frames_without_face, "provider": result.provider,
                "chunks_reused": result.chunks_reused, "chunks_rendered": result.chunks_rendered,
-               "seconds": result.seconds}
+               "seconds": result.seconds, "write": result.write}
     display.done(payload, text)
     return 0
+
+
+def _write_text(write: dict) -> str:
+    if write.get("mode") == "smart":
+        return (f"smart render: {write['frames_reencoded']} frames re-encoded, "
+                f"{write['frames_copied']} copied")
+    if write.get("reason"):
+        return f"full encode, since {write['reason']}"
+    return "full encode"

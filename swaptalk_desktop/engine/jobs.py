@@ -96,7 +96,8 @@ def run_payload(payload: dict, ctx: EngineContext, progress: ProgressCallback,
                            overwrite=bool(payload.get("overwrite", False)),
                            audio_mode=payload.get("audio_mode", "replace"),
                            progress=progress, cancel=cancel,
-                           span=tuple(payload["span"]) if payload.get("span") else None)
+                           span=tuple(payload["span"]) if payload.get("span") else None,
+                           full_encode=bool(payload.get("full_encode", False)))
     raise ValueError(f"unknown job kind {kind!r}")
 
 

@@ -3,8 +3,11 @@
 Each range is processed first (:mod:`.process`: track -> latent stages in cached chunks, reused
 when already there), then the clip is written once: frames outside every range pass through
 untouched, each range's frames get its generated faces pasted back, and the sound is the
-source's with every edit's dialogue spliced in. The MP4 is written to a temporary file and
-renamed, so a cancelled or failed export leaves no output.
+source's with every edit's dialogue spliced in. By default the write is a *smart render*
+(:mod:`..media.smart_render`): the source's GOPs without an edited frame are copied packet for
+packet and only the GOPs with one are re-encoded; where that cannot be done the whole clip is
+encoded and the result says why. The MP4 is written to a temporary file and renamed, so a
+cancelled or failed export leaves no output.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import dataclasses
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -73,6 +76,10 @@ class RenderResult:
     provider: str
     seconds: float
     stage_seconds: dict
+    write: dict = field(default_factory=dict)
+    """How the file was written: ``mode`` ("smart" or "full"), ``reason`` (why a smart render
+    fell back to the full encode, else None), ``frames_copied``, ``frames_reencoded``,
+    ``reencoded_ranges`` (source frames [start, stop) of the re-encoded GOPs)."""
 
 
 @dataclass
@@ -98,10 +105,10 @@ class _Edit:
 def render_range(job: RangeJob, output: Path | str, *, ctx: EngineContext | None = None,
                  encode: EncodeSettings | None = None, overwrite: bool = False,
                  progress: ProgressCallback | None = None, cancel: CancelToken = NEVER,
-                 info: VideoInfo | None = None) -> RenderResult:
+                 info: VideoInfo | None = None, full_encode: bool = False) -> RenderResult:
     """Render ``job`` to ``output``; ``info`` saves a second probe when the caller has one."""
     return export_clip(job.video, [job], output, ctx=ctx, encode=encode, overwrite=overwrite,
-                       progress=progress, cancel=cancel, info=info)
+                       progress=progress, cancel=cancel, info=info, full_encode=full_encode)
 
 
 def export_clip(video: Path | str, jobs: list[RangeJob], output: Path | str, *,
@@ -109,12 +116,14 @@ def export_clip(video: Path | str, jobs: list[RangeJob], output: Path | str, *,
                 overwrite: bool = False, progress: ProgressCallback | None = None,
                 cancel: CancelToken = NEVER, audio_mode: AudioMode = "replace",
                 info: VideoInfo | None = None,
-                span: tuple[int, int] | None = None) -> RenderResult:
+                span: tuple[int, int] | None = None,
+                full_encode: bool = False) -> RenderResult:
     """Write ``video`` with every job's range edited to ``output`` (one atomic MP4).
 
     All inputs of all jobs are checked before any long work; ranges must not overlap.
     ``span=(a, b)`` writes only frames ``a .. b-1`` (the marked range) as its own file; edits
-    outside it are left out.
+    outside it are left out. The write is a smart render (untouched GOPs copied) unless
+    ``full_encode`` or the source rules it out; ``RenderResult.write`` says which ran and why.
     """
     t_begin = time.monotonic()
     video, output = Path(video), Path(output)
@@ -135,13 +144,14 @@ def export_clip(video: Path | str, jobs: list[RangeJob], output: Path | str, *,
         check_output(video, output, overwrite)  # another render may have finished it meanwhile
         return _export_locked(video, jobs, output, ctx=ctx, encode=encode, progress=progress,
                               cancel=cancel, audio_mode=audio_mode, info=info, span=span,
-                              t_begin=t_begin)
+                              t_begin=t_begin, full_encode=full_encode)
 
 
 def _export_locked(video: Path, jobs: list[RangeJob], output: Path, *, ctx: EngineContext,
                    encode: EncodeSettings | None, progress: ProgressCallback | None,
                    cancel: CancelToken, audio_mode: AudioMode, info: VideoInfo | None,
-                   span: tuple[int, int] | None, t_begin: float) -> RenderResult:
+                   span: tuple[int, int] | None, t_begin: float,
+                   full_encode: bool = False) -> RenderResult:
     info = info if info is not None and info.path == video else probe_video(video)
     if span is not None:
         if not 0 <= span[0] < span[1] <= info.frame_count:
@@ -202,18 +212,28 @@ def _export_locked(video: Path, jobs: list[RangeJob], output: Path, *, ctx: Engi
     meter = StageMeter("write", last - first, progress)
     lo = max(ordered[0].start, first)
     hi = min(max(j.stop for j in ordered), last)
-    write_clip(info, output, replace_range=(lo, hi), replace_frame=replace,
-               audio=export_audio(prepared, info, audio_mode),
-               settings=encode or EncodeSettings(),
-               metadata={"comment": record["summary"], "swaptalk_edits": json.dumps(record)},
-               progress=meter.callback(), cancel=cancel, span=span)
+    # Only edits that change the picture make their GOPs re-encoded; a dialogue-only edit's
+    # frames pass through as the source's packets.
+    picture = [(e.p.job.start, e.p.job.stop) for e in edits if e.chunks is not None]
+    report = write_clip(info, output, replace_range=(lo, hi), replace_frame=replace,
+                        audio=export_audio(prepared, info, audio_mode),
+                        settings=encode or EncodeSettings(),
+                        metadata={"comment": record["summary"],
+                                  "swaptalk_edits": json.dumps(record)},
+                        progress=meter.callback(), cancel=cancel, span=span,
+                        smart=not full_encode, edit_ranges=picture)
+    if report.reason:
+        # Not a warning: the output is complete and as good; the result and sidecar say why.
+        log.info("smart render was not possible, the whole clip was encoded: %s",
+                 report.reason)
     sidecar = sidecar_path(output)
+    record["write"] = report.as_dict()  # the sidecar only: the MP4's tags were written first
     write_text_atomic(sidecar, json.dumps(record, indent=2))
     clock["write"] = time.monotonic() - t
     edited = sum(min(j.stop, last) - max(j.start, first) for j in ordered) - missing
     return RenderResult(output, sidecar, last - first, edited, missing, reused, rendered,
                         record["provider"], round(time.monotonic() - t_begin, 2),
-                        {k: round(v, 3) for k, v in clock.items()})
+                        {k: round(v, 3) for k, v in clock.items()}, report.as_dict())
 
 
 def export_audio(prepared: list[PreparedJob], info: VideoInfo,

@@ -167,7 +167,9 @@ def _export_locked(kept: list[tuple[SequencePart, int]], output: Path, folder: P
         if jobs:
             result = export_clip(part.video, jobs, file, ctx=ctx, encode=encode,
                                  progress=sink, cancel=cancel, audio_mode=audio_mode,
-                                 info=info, span=(a, b))
+                                 info=info, span=(a, b),
+                                 # join_mp4 needs every part encoded alike, not copied GOPs
+                                 full_encode=True)
             record = json.loads(result.sidecar.read_text(encoding="utf-8"))
             entry.update(source=record["source"], edits=record["edits"])
             frames_edited += result.frames_edited

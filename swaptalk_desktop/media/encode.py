@@ -43,6 +43,7 @@ from .decode import VideoReader
 from .encoders import EncodeSettings, available_video_encoders, encoder_pix_fmt
 from .mux import AacWriter, ColourTags, add_video_stream, mux, open_output
 from .probe import VideoInfo
+from .smart_render import SmartFallback, WriteReport, plan, write_smart
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,8 @@ def write_clip(src: VideoInfo, dst: Path | str, *,
                metadata: dict[str, str] | None = None,
                progress: Progress | None = None,
                cancel: CancelToken | None = None,
-               span: tuple[int, int] | None = None) -> None:
+               span: tuple[int, int] | None = None, smart: bool = False,
+               edit_ranges: list[tuple[int, int]] | None = None) -> WriteReport:
     """Encode ``src`` to ``dst`` with frames ``[start, stop)`` replaced by ``replace_frame``.
 
     ``span=(a, b)`` writes only frames ``a .. b-1`` (a marked range exported as its own file):
@@ -73,6 +75,11 @@ def write_clip(src: VideoInfo, dst: Path | str, *,
     its first frame is shown when it has none), ``None`` writes no audio. Timestamps, frame
     count, display size and colour tags follow the source; rotated sources come out upright.
     ``dst`` appears complete or not at all, and is never the source itself.
+
+    ``smart=True`` copies the source's packets wherever a whole GOP holds no frame of
+    ``edit_ranges`` (default: the replace range) and re-encodes only the GOPs that do
+    (:mod:`.smart_render`; the stream keeps the source's codec, orientation and timestamps);
+    where that cannot be done the full encode runs and the report says why.
     """
     settings = settings or EncodeSettings()
     cancel = cancel or NEVER
@@ -103,10 +110,22 @@ def write_clip(src: VideoInfo, dst: Path | str, *,
         log.warning("%s is %dx%d; odd sizes cannot be 4:2:0, writing 4:4:4 H.264 (some "
                     "players cannot show it)", src.name, src.width, src.height)
     job = _Job(src, settings, chroma_420, replace_frame, start, stop)
+    reason = None
+    if smart:
+        ranges = edit_ranges if edit_ranges is not None else (
+            [(start, stop)] if stop > start else [])
+        try:
+            return _write_smart(src, dst, ranges, replace_frame, audio, settings, metadata,
+                                progress, cancel, span)
+        except SmartFallback as err:
+            reason = str(err)
+            log.info("%s: full encode, since %s", src.name, reason)
+    report = WriteReport("full", reason, 0, (span[1] - span[0]) if span else n,
+                         ((span or (0, n)),))
     if span is not None:
         _write_span(src, dst, span, job, settings, chroma_420, audio, metadata, progress,
                     cancel)
-        return
+        return report
 
     with open_input(src.path, "a video file") as source, atomic_path(dst) as tmp:
         vin = _stream(source, src.stream_index)
@@ -154,6 +173,26 @@ def write_clip(src: VideoInfo, dst: Path | str, *,
         except BaseException:
             _close_quietly(out)
             raise
+    return report
+
+
+def _write_smart(src: VideoInfo, dst: Path, ranges: list[tuple[int, int]],
+                 replace_frame: ReplaceFrame | None, audio: AudioClip | Literal["copy"] | None,
+                 settings: EncodeSettings, metadata: dict[str, str] | None,
+                 progress: Progress | None, cancel: CancelToken,
+                 span: tuple[int, int] | None) -> WriteReport:
+    smart = plan(src, settings, ranges, span)  # SmartFallback before any output exists
+    if span is not None:
+        sound, start_s = _span_audio(src, span, audio), 0.0
+    else:
+        sound = audio
+        start_s = src.audio.start_s if src.audio is not None else src.start_s
+    spec = src.colour
+    with atomic_path(dst) as tmp:
+        return write_smart(src, tmp, smart, ranges=ranges, replace_frame=replace_frame,
+                           merge=lambda planes, old, new: merge_edit(planes, old, new, spec),
+                           audio=sound, audio_start_s=start_s, settings=settings,
+                           metadata=metadata, progress=progress, cancel=cancel, span=span)
 
 
 def _write_span(src: VideoInfo, dst: Path, span: tuple[int, int], job: _Job,
