@@ -33,7 +33,7 @@ SHAPE_TRANSFER = 0.5
 LIGHT_SIGMA = 0.12
 """Blur (share of the crop size) of the brightness ratio that relights the photo's skin: wide
 enough to carry shading and not the target's features."""
-EDGE_FADE = 0.35
+EDGE_FADE = 0.2
 """Fade inward from the mesh's edge (share of the eye distance): the photo's outline often
 holds hair or background."""
 FOREHEAD_FADE = 0.35
@@ -42,6 +42,8 @@ fringes and hairlines that belong to the photo's hair, not the face."""
 MOUTH_FADE = 0.04
 """Fade round the inner lips into the target's own mouth (share of the eye distance)."""
 BROWS = (105, 334)
+UPPER_LINE = (6, 168)
+"""The nose bridge between the eyes: above it the photo's non-skin pixels are left out."""
 
 
 @dataclass(frozen=True)
@@ -159,12 +161,14 @@ def _soft(inside: np.ndarray, reach: float) -> np.ndarray:
     return (t * t * (3.0 - 2.0 * t)).astype(np.float32)
 
 
-def _below_brows(landmarks: np.ndarray, size: int, fade: float) -> np.ndarray:
-    """1 below the brows, fading to 0 ``fade`` px above them along the face's up axis."""
+def _below_brows(landmarks: np.ndarray, size: int, fade: float,
+                 line: tuple[int, ...] = ()) -> np.ndarray:
+    """1 below the brows (or the mean of the ``line`` points), fading to 0 ``fade`` px above
+    them along the face's up axis."""
     eyes_mid = landmarks[[33, 263]].mean(axis=0)
     up = eyes_mid - landmarks[[61, 291]].mean(axis=0)
     up /= np.linalg.norm(up) or 1.0
-    brow = landmarks[list(BROWS)].mean(axis=0)
+    brow = landmarks[list(line or BROWS)].mean(axis=0)
     ys, xs = np.mgrid[0:size, 0:size].astype(np.float64)
     height = (xs - brow[0]) * up[0] + (ys - brow[1]) * up[1]
     t = np.clip(1.0 - height / max(fade, 1.0), 0.0, 1.0)
@@ -206,7 +210,10 @@ def swap_crop(source: SourceFace, target_crop: np.ndarray, target_landmarks: np.
     # the face outline bounds it (the triangles also fill the outline's hollows)
     face = polygon_inside(tgt[list(FACE_OVAL)], size) & covered
     weight = _soft(face, EDGE_FADE * eyes) * _soft(1 - mouth, MOUTH_FADE * eyes)
-    weight *= _below_brows(tgt, size, FOREHEAD_FADE * eyes) * skin
+    # only the upper face drops what is not skin: a fringe or a hat brim hides the forehead
+    # and brows there, while a beard or a moustache further down is part of who it is
+    upper = 1.0 - _below_brows(tgt, size, 0.5 * eyes, line=UPPER_LINE)
+    weight *= _below_brows(tgt, size, FOREHEAD_FADE * eyes) * (1.0 - upper * (1.0 - skin))
     lit = _relight(warped, target_crop, (covered > 0).astype(np.float32) * skin,
                    LIGHT_SIGMA * size)
     w = weight[..., None]
