@@ -39,6 +39,10 @@ def add_render_parser(sub) -> None:
                    help="re-sync the lips even without --audio (to the clip's own audio)")
     g.add_argument("--no-sync", dest="sync", action="store_const", const=False,
                    help="keep the original lip motion even if --audio is given")
+    g.add_argument("--swap-method", choices=["warp", "latent"], default="warp",
+                   help="warp (default): the photo's own face drawn on the actor's face mesh; "
+                   "latent: the model set's swap stage (the SwapTalk recipe; the shipped sets' "
+                   "latent swap barely moves the identity)")
     g.add_argument("--feather", type=float, default=12.0, help="mask edge softness (px of the "
                    "256 px face crop, default 12)")
     g.add_argument("--strength", type=float, default=1.0, help="opacity of the new face, 0..1")
@@ -87,7 +91,8 @@ def build_job(args):
         raise InputError("--batch-size and --chunk-frames must be at least 1")
     edit = EditOptions(swap=args.swap, sync=args.sync, feather=args.feather,
                        strength=args.strength, color_match=args.color_match, target=mode,
-                       target_index=index, target_photo=photo)
+                       target_index=index, target_photo=photo,
+                       swap_method=args.swap_method)
     run = RunOptions(provider=args.provider, model_set=args.model_set,
                      batch_size=args.batch_size, chunk_frames=args.chunk_frames)
     job = RangeJob(video=args.video, start=start, stop=stop, face=args.face, audio=args.audio,

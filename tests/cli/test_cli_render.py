@@ -84,3 +84,26 @@ def test_json_progress_reports_every_stage(clip, dialogue, models_dir, tmp_path)
     final = evs[-1]
     assert final["event"] == "done" and final["edited"] == 21 and final["provider"] == "CPU"
     assert Path(final["output"]) == out and out.exists()
+
+
+def test_swap_method_is_chosen_on_the_command_line(clip, face_photo, models_dir, tmp_path):
+    made = {}
+    for method in ("warp", "latent"):
+        out = tmp_path / f"{method}.mp4"
+        extra = [] if method == "warp" else ["--swap-method", "latent"]
+        proc = subprocess.run([sys.executable, "-m", "swaptalk_desktop", "render", "--video",
+                               str(clip), "--start", "5", "--end", "9", "--face", str(face_photo),
+                               "-o", str(out), "--models-dir", str(models_dir / "tint"),
+                               "--preset", "ultrafast", *extra], capture_output=True, text=True,
+                              timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        sidecar = json.loads(out.with_name(out.name + ".swaptalk.json").read_text())
+        made[method] = sidecar
+        assert sidecar["edits"][0]["swap_method"] == method
+    assert made["warp"]["models"] == []
+    assert "swap" in {m["stage"] for m in made["latent"]["models"]}
+    bad = subprocess.run([sys.executable, "-m", "swaptalk_desktop", "render", "--video",
+                          str(clip), "--start", "5", "--end", "9", "--face", str(face_photo),
+                          "-o", str(tmp_path / "x.mp4"), "--swap-method", "paint"],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode != 0 and "warp" in bad.stderr
