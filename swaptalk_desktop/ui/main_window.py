@@ -123,6 +123,7 @@ class MainWindow(FileMixin, EditMixin, JobsMixin, AdaptMixin, MarkersMixin, Sequ
         box.setSpacing(0)
         box.addWidget(self.sequence_strip)
         box.addWidget(self.timeline, 1)
+        self.timeline.setMinimumHeight(MIN_DOCK_H)  # as when it was the dock's own widget
         self.docks: list[QDockWidget] = []
         # each panel has a minimum that keeps it readable down to 1280×720; the window's
         # minimum is their sum, never the width of a text (labels elide or wrap: widgets.py)
