@@ -3,6 +3,7 @@ cleanly (ffmpeg and PyAV decode every frame), timestamps and sound follow the so
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,25 @@ def decode(path: Path) -> list[np.ndarray]:
     info = probe_video(path)
     with VideoReader(info) as reader:
         return list(reader.read(0, info.frame_count))
+
+
+def ffmpeg_frame_md5s(ffmpeg: str, path: Path) -> list[str]:
+    """The md5 of every decoded picture as the independent ffmpeg decodes it, in order."""
+    result = subprocess.run([ffmpeg, "-v", "error", "-noautorotate", "-i", str(path),
+                             "-map", "0:v", "-fps_mode", "passthrough", "-f", "framemd5", "-"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return [line.rsplit(",", 1)[1].strip() for line in result.stdout.splitlines()
+            if line and not line.startswith("#")]
+
+
+def check_ffmpeg_frames(ffmpeg: str, src: Path, out: Path, report) -> None:
+    """ffmpeg decodes every frame of the output; copied frames are the source's exactly."""
+    want, got = ffmpeg_frame_md5s(ffmpeg, src), ffmpeg_frame_md5s(ffmpeg, out)
+    assert len(got) == len(want)
+    encoded = {k for s, e in report.segments for k in range(s, e)}
+    for k in range(len(want)):
+        assert (got[k] == want[k]) == (k not in encoded), k
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +88,8 @@ def check_smart(src: Path, out: Path, report, edit: tuple[int, int], full_ok: bo
             assert diff.max() == 0, k
 
 
-def test_h264_with_b_frames_copies_untouched_gops(tmp_path, frames, ffmpeg_decodes_cleanly):
+def test_h264_with_b_frames_copies_untouched_gops(tmp_path, frames, ffmpeg_decodes_cleanly,
+                                                  ffmpeg_exe):
     src = encode_source(tmp_path / "src.mp4", frames, gop=12, bframes=3)
     info = probe_video(src)
     assert list(info.keyframes) == [0, 12, 24, 36, 48]
@@ -77,6 +98,7 @@ def test_h264_with_b_frames_copies_untouched_gops(tmp_path, frames, ffmpeg_decod
     assert report.segments == ((12, 36),) and report.frames_copied == 36
     check_smart(src, out, report, (20, 26))
     ffmpeg_decodes_cleanly(out)
+    check_ffmpeg_frames(ffmpeg_exe, src, out, report)
 
     # within the tolerance of the full encode, which re-encodes the same frames
     full = tmp_path / "full.mp4"
@@ -104,7 +126,7 @@ def test_two_edits_re_encode_only_their_gops(tmp_path, frames, ffmpeg_decodes_cl
 
 
 def test_vfr_source_with_sound_keeps_times_and_copies_audio(tmp_path, frames,
-                                                           ffmpeg_decodes_cleanly):
+                                                           ffmpeg_decodes_cleanly, ffmpeg_exe):
     times = list(np.cumsum([0] + [0.06 if k % 3 == 0 else 0.03 for k in range(N - 1)]))
     src = encode_source(tmp_path / "vfr.mp4", frames, gop=10, frame_times=times,
                         audio=tone(times[-1] + 0.1))
@@ -115,6 +137,7 @@ def test_vfr_source_with_sound_keeps_times_and_copies_audio(tmp_path, frames,
                         audio="copy")
     assert report.segments == ((30, 40),)
     check_smart(src, out, report, (31, 33))
+    check_ffmpeg_frames(ffmpeg_exe, src, out, report)
     result = probe_video(out)
     assert result.is_vfr and np.allclose(result.frame_times, info.frame_times)
     ffmpeg_decodes_cleanly(out)
@@ -124,7 +147,8 @@ def test_vfr_source_with_sound_keeps_times_and_copies_audio(tmp_path, frames,
             [bytes(p) for p in b.demux(b.streams.audio[0]) if p.size]
 
 
-def test_rotated_source_keeps_its_orientation(tmp_path, frames, ffmpeg_decodes_cleanly):
+def test_rotated_source_keeps_its_orientation(tmp_path, frames, ffmpeg_decodes_cleanly,
+                                              ffmpeg_exe):
     src = encode_source(tmp_path / "rot.mp4", frames, gop=12, rotation=90)
     info = probe_video(src)
     assert info.rotation == 90 and (info.width, info.height) == (240, 320)
@@ -134,6 +158,7 @@ def test_rotated_source_keeps_its_orientation(tmp_path, frames, ffmpeg_decodes_c
     assert result.rotation == 90 and (result.width, result.height) == (240, 320)
     check_smart(src, out, report, (14, 16))  # the edit lands upright where it was drawn
     ffmpeg_decodes_cleanly(out)
+    check_ffmpeg_frames(ffmpeg_exe, src, out, report)
 
 
 def test_span_starting_and_ending_inside_gops(tmp_path, frames, ffmpeg_decodes_cleanly):
@@ -156,7 +181,7 @@ def test_dialogue_only_export_copies_every_video_packet(tmp_path, frames):
     assert probe_video(out).audio is not None
 
 
-def test_hevc_closed_gops_are_joined(tmp_path, frames, ffmpeg_decodes_cleanly):
+def test_hevc_closed_gops_are_joined(tmp_path, frames, ffmpeg_decodes_cleanly, ffmpeg_exe):
     src = encode_source(tmp_path / "hevc.mp4", frames, codec="libx265", gop=12, bframes=None)
     info = probe_video(src)
     assert info.codec == "hevc"
@@ -166,6 +191,7 @@ def test_hevc_closed_gops_are_joined(tmp_path, frames, ffmpeg_decodes_cleanly):
     assert probe_video(out).codec == "hevc"
     check_smart(src, out, report, (26, 30))
     ffmpeg_decodes_cleanly(out)
+    check_ffmpeg_frames(ffmpeg_exe, src, out, report)
 
 
 def test_open_gop_hevc_falls_back_with_the_reason(tmp_path, frames, ffmpeg_decodes_cleanly):
