@@ -424,6 +424,8 @@ class _Reader:
         state.sort()
         self.project.clips[item.id] = state
         self.project.current_clip = item.id
+        # the sequence: that clip, trimmed to the cut's range where it lies in the clip
+        self.project.sequence = [SequenceClip.new(item.id, state.mark_in or 0, state.mark_out)]
         if len(clips) > 1:
             self.warnings.append(f"the cut has {len(clips)} clips; only the first "
                                  f"({first.name}) is imported until sequences are supported")

@@ -35,3 +35,17 @@ def test_the_sequence_goes_out_on_v1_a1_and_comes_back(media, tmp_path):  # noqa
     derived = import_timeline(old).project.sequence
     assert [(s.media_id, s.source_in, s.source_out) for s in derived] == \
         [(clip_id, 5, 25), (clip_id, 40, FRAMES), (clip_id, 0, 10)]
+
+
+def test_a_cut_from_another_editor_is_a_sequence_of_its_first_clip(media, tmp_path):  # noqa: F811
+    import shutil
+
+    from test_otio_io import EDL
+
+    shutil.copy(media[1], tmp_path / "take3.mp4")
+    edl = tmp_path / "reel1.edl"
+    edl.write_text(EDL)
+    project = import_timeline(edl).project
+    (item,) = project.media.values()
+    assert [(s.media_id, s.source_in, s.source_out) for s in project.sequence] == \
+        [(item.id, 10, 25)]  # the event's source range, as the clip's marks
