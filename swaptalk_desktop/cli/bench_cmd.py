@@ -20,6 +20,8 @@ def add_bench_parser(sub) -> None:
                    "length of the generated take (default 10)")
     p.add_argument("--preset", default="medium",
                    help="export: x264 preset of the exports (default medium)")
+    p.add_argument("--no-full", action="store_true",
+                   help="export: leave out the full encode of the long take (the long row)")
     p.add_argument("--height", type=int, default=None,
                    help="render, export: picture height of the generated clip, 16:9 "
                    "(default 720 for render, 1080 for export)")
@@ -41,7 +43,7 @@ def run_bench(args, display) -> int:
                         "take with one 3 s edit, smart render vs full encode (generating it "
                         "first; the full encode takes a while)...")
         result = bench_export.run(out, minutes=minutes, width=width, height=height,
-                                  preset=args.preset)
+                                  preset=args.preset, full=not args.no_full)
         print(bench_export.table(result))
         display.message(f"saved {out}")
         return 0

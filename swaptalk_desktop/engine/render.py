@@ -215,8 +215,14 @@ def _export_locked(video: Path, jobs: list[RangeJob], output: Path, *, ctx: Engi
     # Only edits that change the picture make their GOPs re-encoded; a dialogue-only edit's
     # frames pass through as the source's packets.
     picture = [(e.p.job.start, e.p.job.stop) for e in edits if e.chunks is not None]
+    sound = export_audio(prepared, info, audio_mode)
+    # where the spliced sound differs from the source's (splice_audio leaves the rest exact),
+    # so a smart render copies the source's AAC packets elsewhere
+    changes = [(p.t_start - p.job.edit.crossfade_s / 2, p.t_stop + p.job.edit.crossfade_s / 2)
+               for p in prepared if p.dialogue is not None] if isinstance(sound, AudioClip) \
+        else None
     report = write_clip(info, output, replace_range=(lo, hi), replace_frame=replace,
-                        audio=export_audio(prepared, info, audio_mode),
+                        audio=sound, audio_changes=changes,
                         settings=encode or EncodeSettings(),
                         metadata={"comment": record["summary"],
                                   "swaptalk_edits": json.dumps(record)},

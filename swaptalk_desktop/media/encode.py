@@ -62,7 +62,8 @@ def write_clip(src: VideoInfo, dst: Path | str, *,
                progress: Progress | None = None,
                cancel: CancelToken | None = None,
                span: tuple[int, int] | None = None, smart: bool = False,
-               edit_ranges: list[tuple[int, int]] | None = None) -> WriteReport:
+               edit_ranges: list[tuple[int, int]] | None = None,
+               audio_changes: list[tuple[float, float]] | None = None) -> WriteReport:
     """Encode ``src`` to ``dst`` with frames ``[start, stop)`` replaced by ``replace_frame``.
 
     ``span=(a, b)`` writes only frames ``a .. b-1`` (a marked range exported as its own file):
@@ -79,7 +80,10 @@ def write_clip(src: VideoInfo, dst: Path | str, *,
     ``smart=True`` copies the source's packets wherever a whole GOP holds no frame of
     ``edit_ranges`` (default: the replace range) and re-encodes only the GOPs that do
     (:mod:`.smart_render`; the stream keeps the source's codec, orientation and timestamps);
-    where that cannot be done the full encode runs and the report says why.
+    where that cannot be done the full encode runs and the report says why. With
+    ``audio_changes`` (seconds on the sound's clock where an :class:`AudioClip` ``audio``
+    differs from the source's sound) a smart render also copies the source's AAC packets away
+    from those stretches.
     """
     settings = settings or EncodeSettings()
     cancel = cancel or NEVER
@@ -116,12 +120,14 @@ def write_clip(src: VideoInfo, dst: Path | str, *,
             [(start, stop)] if stop > start else [])
         try:
             return _write_smart(src, dst, ranges, replace_frame, audio, settings, metadata,
-                                progress, cancel, span)
+                                progress, cancel, span, audio_changes)
         except SmartFallback as err:
             reason = str(err)
             log.info("%s: full encode, since %s", src.name, reason)
+    sound = "none" if audio is None or (audio == "copy" and src.audio is None) else (
+        "copied" if audio == "copy" and span is None else "encoded")
     report = WriteReport("full", reason, 0, (span[1] - span[0]) if span else n,
-                         ((span or (0, n)),))
+                         ((span or (0, n)),), sound)
     if span is not None:
         _write_span(src, dst, span, job, settings, chroma_420, audio, metadata, progress,
                     cancel)
@@ -180,7 +186,8 @@ def _write_smart(src: VideoInfo, dst: Path, ranges: list[tuple[int, int]],
                  replace_frame: ReplaceFrame | None, audio: AudioClip | Literal["copy"] | None,
                  settings: EncodeSettings, metadata: dict[str, str] | None,
                  progress: Progress | None, cancel: CancelToken,
-                 span: tuple[int, int] | None) -> WriteReport:
+                 span: tuple[int, int] | None,
+                 audio_changes: list[tuple[float, float]] | None) -> WriteReport:
     smart = plan(src, settings, ranges, span)  # SmartFallback before any output exists
     if span is not None:
         sound, start_s = _span_audio(src, span, audio), 0.0
@@ -192,7 +199,8 @@ def _write_smart(src: VideoInfo, dst: Path, ranges: list[tuple[int, int]],
         return write_smart(src, tmp, smart, ranges=ranges, replace_frame=replace_frame,
                            merge=lambda planes, old, new: merge_edit(planes, old, new, spec),
                            audio=sound, audio_start_s=start_s, settings=settings,
-                           metadata=metadata, progress=progress, cancel=cancel, span=span)
+                           metadata=metadata, progress=progress, cancel=cancel, span=span,
+                           audio_changes=audio_changes if span is None else None)
 
 
 def _write_span(src: VideoInfo, dst: Path, span: tuple[int, int], job: _Job,

@@ -38,6 +38,7 @@ from ..core.cancel import CancelToken
 from ..core.errors import InputError, OutputError
 from . import bitstream as bs
 from .audio import AudioClip
+from .audio_patch import plan_patch
 from .colour import (
     YuvPlanes,
     frame_planes,
@@ -71,11 +72,14 @@ class WriteReport:
     frames_copied: int = 0
     frames_encoded: int = 0
     segments: tuple[tuple[int, int], ...] = ()
+    audio: str = "encoded"
+    """"copied" (the source's packets), "patched" (copied but around new dialogue),
+    "encoded" (the whole sound encoded to AAC) or "none"."""
 
     def as_dict(self) -> dict:
         return {"mode": self.mode, "reason": self.reason, "frames_copied": self.frames_copied,
                 "frames_reencoded": self.frames_encoded,
-                "reencoded_ranges": [list(s) for s in self.segments]}
+                "reencoded_ranges": [list(s) for s in self.segments], "audio": self.audio}
 
 
 def static_reason(src: VideoInfo, settings: EncodeSettings) -> str | None:
@@ -325,8 +329,14 @@ def write_smart(src: VideoInfo, tmp: Path, smart: SmartPlan, *,
                 merge: Merge, audio: AudioClip | str | None, audio_start_s: float,
                 settings: EncodeSettings, metadata: dict[str, str] | None,
                 progress: Callable[[int, int], None] | None, cancel: CancelToken,
-                span: tuple[int, int] | None) -> WriteReport:
-    """Write the planned output to ``tmp`` (the caller's atomic temporary file)."""
+                span: tuple[int, int] | None,
+                audio_changes: list[tuple[float, float]] | None = None) -> WriteReport:
+    """Write the planned output to ``tmp`` (the caller's atomic temporary file).
+
+    ``audio_changes``: where an :class:`AudioClip` ``audio`` differs from the source's sound
+    (seconds on its clock); given, the source's AAC packets are copied elsewhere
+    (:mod:`.audio_patch`) instead of encoding the whole sound.
+    """
     n = src.frame_count
     a, b = span or (0, n)
     offset = int(src.pts[a]) if span is not None else 0
@@ -338,8 +348,19 @@ def write_smart(src: VideoInfo, tmp: Path, smart: SmartPlan, *,
     with open_input(src.path, "a video file") as source:
         vin = next(s for s in source.streams if s.index == src.stream_index)
         ain = None
-        if audio == "copy" and src.audio is not None:
+        patch: dict[int, av.Packet] | None = None
+        if src.audio is not None and (audio == "copy" or (
+                isinstance(audio, AudioClip) and audio_changes is not None)):
             ain = next(s for s in source.streams if s.index == src.audio.stream_index)
+            if audio != "copy":
+                patch = _audio_patch(src, ain, audio, audio_changes, settings.audio_bitrate)
+                if patch is None:
+                    ain = None
+                else:
+                    audio = "copy"
+        sound = "patched" if patch is not None else (
+            "copied" if ain is not None else "encoded" if isinstance(audio, AudioClip)
+            else "none")
         out = open_output(tmp, metadata)
         try:
             vout = out.add_stream_from_template(vin)
@@ -354,6 +375,8 @@ def write_smart(src: VideoInfo, tmp: Path, smart: SmartPlan, *,
             for packet in source.demux(streams):
                 if packet.stream.type == "audio":
                     if packet.size and packet.dts is not None:
+                        if patch is not None and packet.pts in patch:
+                            packet = patch[packet.pts]
                         packet.stream = aout
                         mux(out, [packet])
                     continue
@@ -400,7 +423,16 @@ def write_smart(src: VideoInfo, tmp: Path, smart: SmartPlan, *,
             _close_quietly(out)
             raise
     return WriteReport("smart", None, copied, encoded,
-                       tuple((s.start, s.stop) for s in smart.segments))
+                       tuple((s.start, s.stop) for s in smart.segments), sound)
+
+
+def _audio_patch(src: VideoInfo, ain: av.audio.AudioStream, clip: AudioClip,
+                 changes: list[tuple[float, float]], bitrate: int) -> dict | None:
+    with open_input(src.path, "a video file") as container:
+        stream = next(s for s in container.streams if s.index == ain.index)
+        packets = [(int(p.pts), int(p.duration or 0)) for p in container.demux(stream)
+                   if p.size and p.pts is not None]
+    return plan_patch(ain, packets, clip, changes, bitrate)
 
 
 def _report(progress: Callable[[int, int], None] | None, done: int, total: int) -> None:

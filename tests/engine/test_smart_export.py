@@ -36,7 +36,7 @@ def test_export_is_smart_by_default_and_says_so(gop_clip, ctx, face_photo, tmp_p
     job = job_for(gop_clip, 14, 20, face=face_photo)
     result = export_clip(gop_clip, [job], out, ctx=ctx, encode=FAST)
     assert result.write["mode"] == "smart" and result.write["reason"] is None
-    assert result.write["reencoded_ranges"] == [[12, 24]]
+    assert result.write["reencoded_ranges"] == [[12, 24]] and result.write["audio"] == "copied"
     assert result.write["frames_copied"] == 36 and result.frames_total == 48
     sidecar = json.loads(result.sidecar.read_text())
     assert sidecar["write"] == result.write
@@ -63,6 +63,15 @@ def test_dialogue_only_edit_copies_the_whole_picture(gop_clip, ctx, dialogue, tm
     result = export_clip(gop_clip, [job], out, ctx=ctx, encode=FAST)
     assert result.write["mode"] == "smart" and result.write["frames_reencoded"] == 0
     assert video_packets(out) == video_packets(gop_clip)
+    # the sound: the source's AAC packets except around the new line
+    assert result.write["audio"] == "patched"
+    import av
+    with av.open(str(gop_clip)) as a, av.open(str(out)) as b:
+        before = [bytes(p) for p in a.demux(a.streams.audio[0]) if p.size]
+        after = [bytes(p) for p in b.demux(b.streams.audio[0]) if p.size]
+    assert len(before) == len(after)
+    same = sum(x == y for x, y in zip(before, after, strict=True))
+    assert 0 < same < len(before)
 
 
 def test_single_gop_clip_falls_back_with_the_reason(clip, ctx, face_photo, tmp_path):

@@ -220,3 +220,45 @@ def test_settings_that_rule_smart_render_out(tmp_path, frames):
     from swaptalk_desktop.media.smart_render import SmartFallback
     with pytest.raises(SmartFallback, match="no whole GOP"):
         plan(probe_video(single), EncodeSettings(), [(20, 22)], None)
+
+
+def test_new_dialogue_replaces_only_the_aac_packets_around_it(tmp_path):
+    import av
+
+    from swaptalk_desktop.media import load_audio, splice_audio
+    n = 250  # 10 s
+    rgb = moving_face_frames(n, 160, 120)
+    src = encode_source(tmp_path / "src.mp4", rgb, gop=25, audio=tone(n / 25))
+    info = probe_video(src)
+    source_sound = load_audio(src)
+    t = np.arange(48_000) / 48_000
+    voice = 0.2 * np.sin(2 * np.pi * 330 * t) * (np.sin(2 * np.pi * 3 * t) > 0)
+    line = type(source_sound)(np.repeat(voice.astype(np.float32)[:, None], 2, axis=1),
+                              48_000, None)
+    spliced = splice_audio(source_sound, line, t0=4.0, t1=5.0, crossfade=0.02,
+                           total_duration=source_sound.duration_s)
+    out = tmp_path / "dub.mp4"
+    report = write_clip(info, out, audio=spliced, smart=True, edit_ranges=[],
+                        audio_changes=[(3.99, 5.01)])
+    assert report.mode == "smart"
+    with av.open(str(src)) as a, av.open(str(out)) as b:
+        before = {p.pts: bytes(p) for p in a.demux(a.streams.audio[0]) if p.size}
+        after = {p.pts: bytes(p) for p in b.demux(b.streams.audio[0]) if p.size}
+    assert sorted(before) == sorted(after)
+    changed = [pts for pts in before if before[pts] != after[pts]]
+    # the changed second, two AAC frames either side, nothing else
+    assert min(changed) >= 3.99 * 48_000 - 3 * 1024 and max(changed) <= 5.01 * 48_000 + 3 * 1024
+    assert len(changed) < 60
+    # decoded: the splice, within the coding noise of a full encode of it
+    full = tmp_path / "full.mp4"
+    write_clip(info, full, audio=spliced)
+    want = spliced.samples
+    got_smart = load_audio(out).samples[: len(want)]
+    got_full = load_audio(full).samples[: len(want)]
+    seg = slice(int(3.9 * 48_000), int(5.1 * 48_000))
+    err_smart = np.sqrt(np.mean((got_smart[seg] - want[seg]) ** 2))
+    err_full = np.sqrt(np.mean((got_full[seg] - want[seg]) ** 2))
+    assert err_smart <= 1.5 * err_full + 2e-3, (err_smart, err_full)
+    # away from the splice the sound is the source's decoded samples exactly
+    far = slice(0, int(3.5 * 48_000))
+    assert np.array_equal(got_smart[far], load_audio(src).samples[far])
