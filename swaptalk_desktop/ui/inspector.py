@@ -126,10 +126,15 @@ class Inspector(QWidget):
         switches.addWidget(self.swap)
         switches.addWidget(self.sync)
         self.swap_method = QComboBox()
-        self.swap_method.addItem("Photo on face mesh (sharp)", "warp")
-        self.swap_method.addItem("Latent model (SwapTalk)", "latent")
+        self.swap_method.addItem("Face mesh", "warp")
+        self.swap_method.addItem("Latent model", "latent")
+        # the inspector dock is narrow at 1280x720: the combo must not widen the form
+        self.swap_method.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.swap_method.setMinimumContentsLength(8)
         self.swap_method.setToolTip(
-            "Photo on face mesh: the photo's own pixels follow the actor's face (the default).\n"
+            "Face mesh: the photo's own face drawn on the actor's face mesh, sharp (the "
+            "default).\n"
             "Latent model: the model set's swap stage, as in the SwapTalk paper; the shipped "
             "sets' latent swap barely changes who the face looks like.")
         self.swap_method.activated.connect(
