@@ -27,7 +27,7 @@ from .track_span import track_span
 from .workdir import JobFolder, prune_cache, stable_key
 
 log = logging.getLogger(__name__)
-ENGINE_REVISION = 7
+ENGINE_REVISION = 8
 """Bump when a change makes old cached chunks wrong."""
 
 

@@ -39,6 +39,8 @@ holds hair or background."""
 FOREHEAD_FADE = 0.35
 """Above the brows the photo fades out over this share of the eye distance: foreheads carry
 fringes and hairlines that belong to the photo's hair, not the face."""
+MAX_STRETCH = 4.0
+"""A photo triangle drawn this many times its area or more is left out (see stretch_weight)."""
 MOUTH_FADE = 0.04
 """Fade round the inner lips into the target's own mouth (share of the eye distance)."""
 BROWS = (105, 334)
@@ -129,15 +131,39 @@ def destination_mesh(source: np.ndarray, target: np.ndarray,
     return out
 
 
-def piecewise_warp(image: np.ndarray, src: np.ndarray, dst: np.ndarray, tris: np.ndarray,
-                   size: int) -> tuple[np.ndarray, np.ndarray]:
-    """``image`` moved triangle by triangle from ``src`` points to ``dst`` points; with the
-    ``uint8`` coverage (1 where a triangle landed)."""
+def _triangle_ids(dst: np.ndarray, tris: np.ndarray, size: int) -> np.ndarray:
+    """``int32[S, S]``: the triangle each pixel falls in (-1 outside them all)."""
     ids = np.full((size, size), -1, np.int32)
     shift = 4
     for k, tri in enumerate(tris):
         pts = np.round(dst[tri] * (1 << shift)).astype(np.int32)
         cv2.fillConvexPoly(ids, pts, int(k), lineType=cv2.LINE_8, shift=shift)
+    return ids
+
+
+def _areas(points: np.ndarray, tris: np.ndarray) -> np.ndarray:
+    a, b, c = (points[tris[:, i]] for i in range(3))
+    return 0.5 * np.abs((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1])
+                        - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0]))
+
+
+def stretch_weight(src: np.ndarray, dst: np.ndarray, tris: np.ndarray,
+                   ids: np.ndarray) -> np.ndarray:
+    """``float32[S, S]``: 1 where the photo's triangles keep their size, falling to 0 where
+    they are stretched ``MAX_STRETCH`` times or more (the far cheek of a turned photo, whose
+    few pixels would be smeared across the actor's)."""
+    ratio = _areas(dst, tris) / np.maximum(_areas(src, tris), 1e-3)
+    t = np.clip((MAX_STRETCH - ratio) / (MAX_STRETCH - 1.0), 0.0, 1.0)
+    per_tri = (t * t * (3.0 - 2.0 * t)).astype(np.float32)
+    out = np.where(ids >= 0, per_tri[np.maximum(ids, 0)], 0.0).astype(np.float32)
+    return cv2.GaussianBlur(out, (0, 0), 3.0)
+
+
+def piecewise_warp(image: np.ndarray, src: np.ndarray, dst: np.ndarray, tris: np.ndarray,
+                   size: int, ids: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``image`` moved triangle by triangle from ``src`` points to ``dst`` points; with the
+    ``uint8`` coverage (1 where a triangle landed)."""
+    ids = _triangle_ids(dst, tris, size) if ids is None else ids
     # per triangle, the affine from destination pixels back to source pixels
     d = np.concatenate([dst[tris], np.ones((len(tris), 3, 1))], axis=2)      # [K, 3, 3]
     s = src[tris].astype(np.float64)                                          # [K, 3, 2]
@@ -202,7 +228,9 @@ def swap_crop(source: SourceFace, target_crop: np.ndarray, target_landmarks: np.
     dst = destination_mesh(src, tgt, shape_transfer)
     tris = _mesh_triangles(src)
     both = np.concatenate([source.crop, source.skin[..., None]], axis=2)
-    moved, covered = piecewise_warp(both, src[:MESH_POINTS], dst[:MESH_POINTS], tris, size)
+    ids = _triangle_ids(dst[:MESH_POINTS], tris, size)
+    moved, covered = piecewise_warp(both, src[:MESH_POINTS], dst[:MESH_POINTS], tris, size, ids)
+    stretch = stretch_weight(src[:MESH_POINTS], dst[:MESH_POINTS], tris, ids)
     warped, skin = moved[..., :3].copy(), moved[..., 3].astype(np.float32) / 255.0
     eyes = float(np.linalg.norm(tgt[263] - tgt[33])) or size / 4
     mouth = np.zeros((size, size), np.uint8)
@@ -214,6 +242,7 @@ def swap_crop(source: SourceFace, target_crop: np.ndarray, target_landmarks: np.
     # and brows there, while a beard or a moustache further down is part of who it is
     upper = 1.0 - _below_brows(tgt, size, 0.5 * eyes, line=UPPER_LINE)
     weight *= _below_brows(tgt, size, FOREHEAD_FADE * eyes) * (1.0 - upper * (1.0 - skin))
+    weight *= stretch
     lit = _relight(warped, target_crop, (covered > 0).astype(np.float32) * skin,
                    LIGHT_SIGMA * size)
     w = weight[..., None]
