@@ -48,7 +48,8 @@ class SequencePanel(QWidget):
         self.list.itemClicked.connect(lambda item: self.openRequested.emit(item.data(_ID)))
         self.list.itemActivated.connect(lambda item: self.openRequested.emit(item.data(_ID)))
         layout.addWidget(self.list, 1)
-        row = QHBoxLayout()
+        # two rows: the five buttons in one are cut short at the dock's width (270 px)
+        row, second = QHBoxLayout(), QHBoxLayout()
         self.buttons: dict[str, QPushButton] = {}
         for name, text, tip in (
                 ("add", "Add", "Put the open clip at the end of the sequence (its marked "
@@ -61,7 +62,7 @@ class SequencePanel(QWidget):
                                           "marks")):
             button = QPushButton(text)
             button.setToolTip(tip)
-            row.addWidget(button)
+            (second if name == "trim" else row).addWidget(button)
             self.buttons[name] = button
         self.buttons["add"].clicked.connect(self.addRequested.emit)
         self.buttons["remove"].clicked.connect(
@@ -73,6 +74,7 @@ class SequencePanel(QWidget):
         self.buttons["trim"].clicked.connect(
             lambda: self._with_selected(self.trimRequested.emit))
         layout.addLayout(row)
+        layout.addLayout(second)
 
     def _with_selected(self, then) -> None:
         entry = self.selected()
