@@ -33,6 +33,8 @@ class TaskRunner(QObject):
     def submit(self, fn: Callable[..., Any], *args: Any, on_done: Callable | None = None,
                on_error: Callable[[str], None] | None = None, doing: str = "") -> int:
         token = next(self._tokens)
+        if self._closed:  # the window is closing (e.g. a queued open after the last close)
+            return token
         self._callbacks[token] = (on_done, on_error)
         future = self._pool.submit(fn, *args)
 
