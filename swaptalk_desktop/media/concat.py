@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-import av
-import av.error
 import numpy as np
 
 from ..core.atomic import atomic_path
@@ -24,7 +22,7 @@ from ..core.cancel import NEVER, CancelToken
 from ..core.errors import InputError, OutputError
 from .audio import AudioClip, load_audio, resample
 from .container import open_input
-from .mux import AacWriter, mux, open_output
+from .mux import AacWriter, closed_on_failure, mux, open_output
 from .probe import VideoInfo, probe_video
 
 log = logging.getLogger(__name__)
@@ -114,7 +112,7 @@ def join_mp4(parts: list[Path], output: Path | str, *, metadata: dict[str, str] 
     starts: list[float] = []
     with atomic_path(output) as tmp:
         out = open_output(tmp, metadata)
-        try:
+        with closed_on_failure(out, f"could not join the sequence into {output.name}"):
             with open_input(parts[0], "a video file") as first:
                 template = first.streams.video[0]
                 vout = out.add_stream_from_template(template)
@@ -165,14 +163,6 @@ def join_mp4(parts: list[Path], output: Path | str, *, metadata: dict[str, str] 
             if aac is not None:
                 aac.finish()
             out.close()
-        except av.error.FFmpegError as err:
-            _close_quietly(out)
-            if isinstance(err, OSError):
-                raise
-            raise OutputError(f"could not join the sequence into {output.name}: {err}") from err
-        except BaseException:
-            _close_quietly(out)
-            raise
     return JoinedFile(output, total, float(offset * tb), tuple(starts))
 
 
@@ -188,8 +178,3 @@ def _part_duration(info: VideoInfo, tb: Fraction) -> int:
     return int(round(span * src_tb / tb))
 
 
-def _close_quietly(out) -> None:
-    try:
-        out.close()
-    except Exception:  # the real error is being raised already
-        log.debug("closing a failed join", exc_info=True)

@@ -41,7 +41,7 @@ from .colour import (
 from .container import frame_timestamp, open_input
 from .decode import VideoReader
 from .encoders import EncodeSettings, available_video_encoders, encoder_pix_fmt
-from .mux import AacWriter, ColourTags, add_video_stream, mux, open_output
+from .mux import AacWriter, ColourTags, add_video_stream, closed_on_failure, mux, open_output
 from .probe import VideoInfo
 from .smart_render import SmartFallback, WriteReport, plan, write_smart
 
@@ -139,7 +139,7 @@ def write_clip(src: VideoInfo, dst: Path | str, *,
         ain = _stream(source, src.audio.stream_index) if (
             audio == "copy" and src.audio is not None) else None
         out = open_output(tmp, metadata)
-        try:
+        with closed_on_failure(out, f"could not encode {dst.name}"):
             vout = add_video_stream(out, settings, width=src.width, height=src.height,
                                     time_base=src.time_base, rate=src.stream_rate,
                                     tags=job.tags, chroma_420=chroma_420)
@@ -171,14 +171,6 @@ def write_clip(src: VideoInfo, dst: Path | str, *,
             if aac is not None:
                 aac.finish()
             out.close()  # writes the index and moves it to the front (faststart)
-        except av.error.FFmpegError as err:
-            _close_quietly(out)
-            if isinstance(err, OSError):
-                raise  # atomic_path words errno errors (disk full, permission) for the user
-            raise OutputError(f"could not encode {dst.name}: {err}") from err
-        except BaseException:
-            _close_quietly(out)
-            raise
     return report
 
 
@@ -212,7 +204,7 @@ def _write_span(src: VideoInfo, dst: Path, span: tuple[int, int], job: _Job,
     sound = _span_audio(src, span, audio)
     with atomic_path(dst) as tmp, VideoReader(src) as reader:
         out = open_output(tmp, metadata)
-        try:
+        with closed_on_failure(out, f"could not encode {dst.name}"):
             vout = add_video_stream(out, settings, width=src.width, height=src.height,
                                     time_base=src.time_base, rate=src.stream_rate,
                                     tags=job.tags, chroma_420=chroma_420)
@@ -231,14 +223,6 @@ def _write_span(src: VideoInfo, dst: Path, span: tuple[int, int], job: _Job,
             if aac is not None:
                 aac.finish()
             out.close()
-        except av.error.FFmpegError as err:
-            _close_quietly(out)
-            if isinstance(err, OSError):
-                raise
-            raise OutputError(f"could not encode {dst.name}: {err}") from err
-        except BaseException:
-            _close_quietly(out)
-            raise
 
 
 def _span_audio(src: VideoInfo, span: tuple[int, int],
@@ -272,9 +256,6 @@ def _refuse_source_overwrite(source: Path, dst: Path) -> None:
                           "source is never overwritten)")
 
 
-def _close_quietly(out: av.container.OutputContainer) -> None:
-    with contextlib.suppress(Exception):
-        out.close()
 
 
 def _stream(container: av.container.InputContainer, index: int) -> av.stream.Stream:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from ..core.errors import OutputError
 from .audio import AudioClip, resample
 from .encoders import EncodeSettings, encoder_options, encoder_pix_fmt
 
@@ -32,6 +34,28 @@ class ColourTags:
     colorspace: int
     color_primaries: int
     color_trc: int
+
+
+@contextlib.contextmanager
+def closed_on_failure(out: av.container.OutputContainer, what: str) -> Iterator[None]:
+    """Write ``out`` inside; on any failure close it (quietly: the real error is the one
+    raised) and word an FFmpeg error as ``OutputError(f"{what}: {err}")``. An ``OSError`` one
+    stays as it is, since atomic_path words errno errors (disk full, permission)."""
+    try:
+        yield
+    except av.error.FFmpegError as err:
+        _close_quietly(out)
+        if isinstance(err, OSError):
+            raise
+        raise OutputError(f"{what}: {err}") from err
+    except BaseException:
+        _close_quietly(out)
+        raise
+
+
+def _close_quietly(out: av.container.OutputContainer) -> None:
+    with contextlib.suppress(Exception):
+        out.close()
 
 
 def open_output(path: Path, metadata: dict[str, str] | None) -> av.container.OutputContainer:

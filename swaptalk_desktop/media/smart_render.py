@@ -35,7 +35,7 @@ import av.error
 import numpy as np
 
 from ..core.cancel import CancelToken
-from ..core.errors import InputError, OutputError
+from ..core.errors import InputError
 from . import bitstream as bs
 from .audio import AudioClip
 from .audio_patch import plan_patch
@@ -48,7 +48,7 @@ from .colour import (
 )
 from .container import open_input
 from .encoders import X264_PRESETS, EncodeSettings
-from .mux import AacWriter, mux, open_output
+from .mux import AacWriter, closed_on_failure, mux, open_output
 from .probe import VideoInfo
 
 log = logging.getLogger(__name__)
@@ -362,7 +362,7 @@ def write_smart(src: VideoInfo, tmp: Path, smart: SmartPlan, *,
             "copied" if ain is not None else "encoded" if isinstance(audio, AudioClip)
             else "none")
         out = open_output(tmp, metadata)
-        try:
+        with closed_on_failure(out, f"could not write {tmp.name}"):
             vout = out.add_stream_from_template(vin)
             vout.codec_context.extradata = smart.config
             aout = out.add_stream_from_template(ain) if ain is not None else None
@@ -414,14 +414,6 @@ def write_smart(src: VideoInfo, tmp: Path, smart: SmartPlan, *,
             if aac is not None:
                 aac.finish()
             out.close()
-        except av.error.FFmpegError as err:
-            _close_quietly(out)
-            if isinstance(err, OSError):
-                raise
-            raise OutputError(f"could not write {tmp.name}: {err}") from err
-        except BaseException:
-            _close_quietly(out)
-            raise
     return WriteReport("smart", None, copied, encoded,
                        tuple((s.start, s.stop) for s in smart.segments), sound)
 
@@ -440,9 +432,6 @@ def _report(progress: Callable[[int, int], None] | None, done: int, total: int) 
         progress(done, total)
 
 
-def _close_quietly(out: av.container.OutputContainer) -> None:
-    with contextlib.suppress(Exception):
-        out.close()
 
 
 class _SegmentWriter:

@@ -25,8 +25,8 @@ WAIT_S = 300  # a generous bound only against a hang; nothing here is timed
 
 def job_for(clip, start, stop, **kwargs) -> RangeJob:
     run = RunOptions(model_set="tint", chunk_frames=8, batch_size=4)
-    return RangeJob(video=clip, start=start, stop=stop, edit=EditOptions(color_match=False, swap_method="latent"),
-                    run=run, **kwargs)
+    return RangeJob(video=clip, start=start, stop=stop,
+                    edit=EditOptions(color_match=False, swap_method="latent"), run=run, **kwargs)
 
 
 def process_payload(*jobs: RangeJob) -> dict:

@@ -9,8 +9,12 @@ import cv2
 import numpy as np
 import pytest
 
-from swaptalk_desktop.faces import alignment_matrix, load_identity_photo, transform_points
-from swaptalk_desktop.faces import warp_to_crop
+from swaptalk_desktop.faces import (
+    alignment_matrix,
+    load_identity_photo,
+    transform_points,
+    warp_to_crop,
+)
 from swaptalk_desktop.faces.masks import FACE_OVAL
 from swaptalk_desktop.faces.warp_swap import (
     INNER_LIPS,
