@@ -41,7 +41,15 @@ from .colour import (
 from .container import frame_timestamp, open_input
 from .decode import VideoReader
 from .encoders import EncodeSettings, available_video_encoders, encoder_pix_fmt
-from .mux import AacWriter, ColourTags, add_video_stream, closed_on_failure, mux, open_output
+from .mux import (
+    AacWriter,
+    ColourTags,
+    add_video_stream,
+    closed_on_failure,
+    mux,
+    open_output,
+    replaced,
+)
 from .probe import VideoInfo
 from .smart_render import SmartFallback, WriteReport, plan, write_smart
 
@@ -324,11 +332,7 @@ class _Job:
         assert self.replace_frame is not None
         rgb = yuv_to_rgb(planes, self.spec)
         original = rgb.copy()
-        new = self.replace_frame(index, rgb)
-        if not isinstance(new, np.ndarray) or new.shape != original.shape or \
-                new.dtype != np.uint8:
-            raise ValueError(f"replace_frame({index}) must return uint8 {original.shape}, got "
-                             f"{getattr(new, 'dtype', type(new))} {getattr(new, 'shape', '')}")
+        new = replaced(self.replace_frame, index, rgb)
         return merge_edit(planes, original, new, self.spec)
 
 

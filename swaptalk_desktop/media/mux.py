@@ -53,6 +53,16 @@ def closed_on_failure(out: av.container.OutputContainer, what: str) -> Iterator[
         raise
 
 
+def replaced(replace_frame, index: int, rgb: np.ndarray) -> np.ndarray:
+    """``replace_frame(index, rgb)``, checked to be a uint8 frame of ``rgb``'s shape (the
+    callback is the caller's; a wrong one must fail here, not as garbled video)."""
+    new = replace_frame(index, rgb)
+    if not isinstance(new, np.ndarray) or new.shape != rgb.shape or new.dtype != np.uint8:
+        raise ValueError(f"replace_frame({index}) must return uint8 {rgb.shape}, got "
+                         f"{getattr(new, 'dtype', type(new))} {getattr(new, 'shape', '')}")
+    return new
+
+
 def _close_quietly(out: av.container.OutputContainer) -> None:
     with contextlib.suppress(Exception):
         out.close()

@@ -48,7 +48,7 @@ from .colour import (
 )
 from .container import open_input
 from .encoders import X264_PRESETS, EncodeSettings
-from .mux import AacWriter, closed_on_failure, mux, open_output
+from .mux import AacWriter, closed_on_failure, mux, open_output, replaced
 from .probe import VideoInfo
 
 log = logging.getLogger(__name__)
@@ -501,11 +501,7 @@ class _SegmentWriter:
         spec = self.src.colour
         rgb = yuv_to_rgb(upright, spec)
         original = rgb.copy()
-        new = self.replace_frame(index, rgb)
-        if not isinstance(new, np.ndarray) or new.shape != original.shape or \
-                new.dtype != np.uint8:
-            raise ValueError(f"replace_frame({index}) must return uint8 {original.shape}, got "
-                             f"{getattr(new, 'dtype', type(new))} {getattr(new, 'shape', '')}")
+        new = replaced(self.replace_frame, index, rgb)
         merged = self.merge(upright, original, new)
         return rotate_planes(merged, (360 - rotation) % 360)
 
