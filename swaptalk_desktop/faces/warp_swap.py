@@ -62,6 +62,11 @@ class SourceFace:
             raise ValueError("the photo's landmarks must be (478, 2)")
 
     @cached_property
+    def triangles(self) -> np.ndarray:
+        """The photo's mesh triangles (:func:`_mesh_triangles`), once per photo, not per frame."""
+        return _mesh_triangles(self.landmarks)
+
+    @cached_property
     def skin(self) -> np.ndarray:
         """``uint8[S, S]`` 0..255: how much each pixel of the photo's crop is face (skin or a
         feature) rather than a fringe, a hand or background over it (:func:`skin_weight`)."""
@@ -226,7 +231,7 @@ def swap_crop(source: SourceFace, target_crop: np.ndarray, target_landmarks: np.
     src = np.asarray(source.landmarks, np.float64)
     tgt = np.asarray(target_landmarks, np.float64)
     dst = destination_mesh(src, tgt, shape_transfer)
-    tris = _mesh_triangles(src)
+    tris = source.triangles
     both = np.concatenate([source.crop, source.skin[..., None]], axis=2)
     ids = _triangle_ids(dst[:MESH_POINTS], tris, size)
     moved, covered = piecewise_warp(both, src[:MESH_POINTS], dst[:MESH_POINTS], tris, size, ids)
