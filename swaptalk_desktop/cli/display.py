@@ -8,7 +8,7 @@ import sys
 import time
 from typing import TextIO
 
-from ..engine.progress import ProgressEvent
+from ..core.progress import ProgressEvent
 
 
 def _clock(seconds: float | None) -> str:

@@ -22,7 +22,7 @@ from queue import Empty, Queue
 from ..core.cachedir import cache_root
 from ..core.cancel import CancelToken
 from ..core.errors import Cancelled, SwapTalkError
-from .progress import ProgressCallback, ProgressEvent
+from ..core.progress import ProgressCallback, ProgressEvent
 
 log = logging.getLogger(__name__)
 STOP_WITH_PARENT_ENV = "SWAPTALK_STOP_WITH_PARENT"  # read by cli/adapt_cmd.py

@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import InputError
+from ..core.progress import ProgressCallback, ProgressEvent
 from ..core.timebase import parse_position
 from ..inference.manifest import train_weights_file
-from .progress import ProgressCallback, ProgressEvent
 
 DEFAULT_STEPS = {"tiny": 60, "small": 1500, "base": 3000}
 """Steps of each fine-tune (decoder, then sync) when ``--steps`` is not given."""

@@ -22,11 +22,11 @@ from typing import Any, Literal
 
 from ..core.cancel import CancelToken
 from ..core.errors import Cancelled, SwapTalkError
+from ..core.progress import ProgressCallback, ProgressEvent
 from ..media import EncodeSettings
 from .context import EngineContext
 from .job import RangeJob
 from .process import process_range
-from .progress import ProgressCallback, ProgressEvent
 from .render import export_clip
 
 log = logging.getLogger(__name__)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.cancel import CancelToken
+from ..core.progress import ProgressCallback
 from ..faces import FaceTrack, alignment_matrix, transform_points
 from ..faces import mouth_library as ml
 from ..faces.warp_swap import swap_crop
@@ -23,7 +24,6 @@ from ..media import VideoReader, load_audio, log_mel, mel_windows, to_mono_16k
 from ..media.mel import SAMPLE_RATE
 from .frames import crop_frame, reference_frame
 from .prepare import PreparedJob
-from .progress import ProgressCallback
 from .track_span import track_span
 
 LIBRARY_SECONDS = 10.0

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..core.cancel import NEVER, CancelToken
 from ..core.errors import InputError
+from ..core.progress import ProgressCallback, StageMeter
 from ..faces import FaceTrack
 from ..media import VideoReader, load_audio, log_mel, mel_windows, to_mono_16k
 from . import mouth_sync
@@ -22,7 +23,6 @@ from .context import EngineContext
 from .frames import FaceProcessor, crop_frame, crop_marks, reference_frame
 from .job import RangeJob
 from .prepare import PreparedJob, prepare_job, prepared_for, remember_prepared
-from .progress import ProgressCallback, StageMeter
 from .track_span import track_span
 from .workdir import JobFolder, prune_cache, stable_key
 

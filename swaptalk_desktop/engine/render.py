@@ -27,6 +27,7 @@ from ..core.atomic import write_text_atomic
 from ..core.cancel import NEVER, CancelToken
 from ..core.errors import InputError
 from ..core.output_lock import output_lock
+from ..core.progress import ProgressCallback, StageMeter
 from ..media import (
     AudioClip,
     EncodeSettings,
@@ -53,7 +54,6 @@ from .process import (  # noqa: F401  (re-exported: preview and older callers im
     set_sync_reference,
     track_folder,
 )
-from .progress import ProgressCallback, StageMeter
 from .workdir import prune_cache
 
 log = logging.getLogger(__name__)

@@ -28,13 +28,13 @@ from ..core.cancel import NEVER, CancelToken
 from ..core.errors import InputError
 from ..core.hashing import file_sha256
 from ..core.output_lock import output_lock
+from ..core.progress import ProgressCallback, StageMeter
 from ..media import EncodeSettings, VideoInfo, probe_video, write_clip
 from ..media.concat import check_joinable, join_mp4
 from .context import EngineContext
 from .job import RangeJob
 from .metadata import sidecar_path
 from .prepare import check_output
-from .progress import ProgressCallback, StageMeter
 from .render import AUDIO_MODES, AudioMode, export_clip
 from .workdir import now_iso
 

@@ -4,10 +4,10 @@ itself and for the footage around it that the mouth library draws on)."""
 from __future__ import annotations
 
 from ..core.cancel import CancelToken
+from ..core.progress import ProgressCallback, StageMeter
 from ..faces import FaceTrack, track_faces
 from ..media import VideoReader
 from .prepare import PreparedJob
-from .progress import ProgressCallback, StageMeter
 
 
 def track_span(p: PreparedJob, ctx, lo: int, hi: int, stage: str,

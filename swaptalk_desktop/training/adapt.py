@@ -30,6 +30,7 @@ from ..core.atomic import write_text_atomic
 from ..core.cachedir import cache_root
 from ..core.cancel import CancelToken
 from ..core.errors import InputError, ModelError
+from ..core.progress import ProgressEvent
 from ..core.recovery import pid_alive, process_start
 from ..engine.adapt_plan import (
     DEFAULT_STEPS,
@@ -39,7 +40,6 @@ from ..engine.adapt_plan import (
     parse_range,
     plan_footage,
 )
-from ..engine.progress import ProgressEvent
 from ..inference import ModelRegistry, user_model_dir
 from ..inference.manifest import train_weights_file
 from ..media import VideoInfo, probe_video

@@ -16,7 +16,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from ..core.cancel import CancelToken
-from ..engine import ProgressEvent, RangeJob, range_status
+from ..core.progress import ProgressEvent
+from ..engine import RangeJob, range_status
 from ..engine.jobs import JobQueue, JobRecord
 from .errors import log_dir
 from .export_dialog import ExportRequest

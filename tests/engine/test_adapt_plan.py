@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from swaptalk_desktop.core.errors import InputError
+from swaptalk_desktop.core.progress import ProgressEvent
 from swaptalk_desktop.engine.adapt_job import adapt_command
 from swaptalk_desktop.engine.adapt_plan import (
     COSTS,
@@ -20,7 +21,6 @@ from swaptalk_desktop.engine.adapt_plan import (
     plan_footage,
     usable_mask,
 )
-from swaptalk_desktop.engine.progress import ProgressEvent
 
 FPS = Fraction(25)
 TIMES = np.arange(1500) / 25.0  # one minute at 25 fps

@@ -18,7 +18,7 @@ import torch
 
 from ...core.atomic import write_text_atomic
 from ...core.cancel import NEVER, CancelToken
-from ...engine.progress import ProgressCallback, StageMeter
+from ...core.progress import ProgressCallback, StageMeter
 from .crops_io import iter_crops
 from .layout import ClipRecord, DatasetIndex, DatasetLayout, save_npz_atomic
 

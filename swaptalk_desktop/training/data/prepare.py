@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ...core.cancel import NEVER, CancelToken
 from ...core.errors import InputError
-from ...engine.progress import ProgressCallback, StageMeter
+from ...core.progress import ProgressCallback, StageMeter
 from ...faces import FaceLandmarker
 from .clip_prep import (
     PrepareOptions,

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ...core.cancel import NEVER, CancelToken
-from ...engine.progress import ProgressCallback, StageMeter
+from ...core.progress import ProgressCallback, StageMeter
 from ...faces import FaceDetection
 from ...faces.types import bbox_of
 from .dataset import FrameStore

@@ -11,7 +11,7 @@ import torch
 from torch import Tensor, nn
 
 from ...core.cancel import NEVER, CancelToken
-from ...engine.progress import ProgressCallback
+from ...core.progress import ProgressCallback
 from ..configs import ModelConfig
 from ..trainer.distributed import DistInfo
 from ..trainer.settings import TrainSettings

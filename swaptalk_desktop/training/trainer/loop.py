@@ -13,7 +13,7 @@ from typing import Any
 import torch
 
 from ...core.errors import Cancelled, InputError
-from ...engine.progress import StageMeter
+from ...core.progress import StageMeter
 from ..configs import config_to_dict
 from ..stages.base import Recipe, StageContext
 from . import checkpointing as ckpt

@@ -1,4 +1,5 @@
-"""Progress events with rate and ETA, shared by the CLI, JSON-lines output and the GUI."""
+"""Progress events with rate and ETA, shared by the engine, training, the CLI, JSON-lines
+output and the GUI."""
 
 from __future__ import annotations
 
