@@ -11,7 +11,7 @@ from pathlib import Path
 import platformdirs
 
 from .. import __version__
-from ..core.errors import SwapTalkError
+from ..core.errors import SwapTalkError, internal_error_message
 from .adapt_cmd import add_adapt_parser
 from .bench_cmd import add_bench_parser
 from .demo_cmd import add_demo_parser
@@ -73,10 +73,7 @@ def main(argv: list[str] | None = None) -> int:
             display.error(str(err))
         return err.exit_code
     except Exception as exc:  # a bug: one line for the user, the traceback in the log
-        where = _log_internal_error(exc)
-        text = f"internal error ({type(exc).__name__}: {exc})"
-        if where:
-            text += f"; details in {where}"
+        text = internal_error_message(exc, details=_log_internal_error(exc))
         display.error(text) if isinstance(display, Display) else display.error(text, 1)
         return 1
     finally:

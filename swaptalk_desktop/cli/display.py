@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
-import time
 from typing import TextIO
 
+from ..core import wire
 from ..core.progress import ProgressEvent
 
 
@@ -76,30 +75,27 @@ class Display:
 
 
 class JsonDisplay:
-    """One JSON object per line on stdout: progress, warning, done, error, cancelled."""
+    """The wire protocol (core/wire.py) on stdout: progress, info, warning, done, error,
+    cancelled."""
 
     def __init__(self, stream: TextIO | None = None):
         self.stream = stream or sys.stdout
-
-    def _emit(self, obj: dict) -> None:
-        obj.setdefault("time", round(time.time(), 3))
-        self.stream.write(json.dumps(obj) + "\n")
-        self.stream.flush()
+        self._out = wire.LineWriter(self.stream)
 
     def progress(self, ev: ProgressEvent) -> None:
-        self._emit(ev.as_dict())
+        self._out.emit(wire.progress_message(ev))
 
     def message(self, text: str) -> None:
-        self._emit({"event": "info", "message": text})
+        self._out.emit({"event": wire.INFO, "message": text})
 
     def warning(self, text: str) -> None:
-        self._emit({"event": "warning", "message": text})
+        self._out.emit({"event": wire.WARNING, "message": text})
 
-    def error(self, text: str, exit_code: int = 2, kind: str = "error") -> None:
-        self._emit({"event": kind, "message": text, "exit_code": exit_code})
+    def error(self, text: str, exit_code: int = 2, kind: str = wire.ERROR) -> None:
+        self._out.emit(wire.error_message(text, exit_code, kind))
 
     def done(self, payload: dict, text: str) -> None:
-        self._emit({"event": "done", **payload})
+        self._out.emit({"event": wire.DONE, **payload})
 
 
 class DisplayLogHandler(logging.Handler):

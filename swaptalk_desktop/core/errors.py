@@ -40,3 +40,15 @@ class Cancelled(SwapTalkError):
 
     def __init__(self, message: str = "cancelled; finished chunks are kept and a rerun resumes"):
         super().__init__(message)
+
+
+def internal_error_message(exc: BaseException, doing: str = "", details: object = None) -> str:
+    """The one line a user reads for a bug (an exception that is not a SwapTalkError): what
+    was being done, the exception's type and text, and where its traceback was written."""
+    what = f" while {doing}" if doing else ""
+    where = f"; details in {details}" if details else ""
+    return " ".join(f"internal error{what} ({type(exc).__name__}: {exc}){where}".split())
+
+
+class PluginError(SwapTalkError):
+    """A plugin, or one of its contributions, is missing, disabled, or failed when used."""

@@ -9,7 +9,6 @@ resumes from the work folder. Qt-free and torch-free.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import signal
@@ -19,10 +18,11 @@ import threading
 from pathlib import Path
 from queue import Empty, Queue
 
+from ..core import wire
 from ..core.cachedir import cache_root
 from ..core.cancel import CancelToken
 from ..core.errors import Cancelled, SwapTalkError
-from ..core.progress import ProgressCallback, ProgressEvent
+from ..core.progress import ProgressCallback
 
 log = logging.getLogger(__name__)
 STOP_WITH_PARENT_ENV = "SWAPTALK_STOP_WITH_PARENT"  # read by cli/adapt_cmd.py
@@ -66,12 +66,6 @@ def adapt_command(payload: dict) -> list[str]:
     return argv
 
 
-def _event(d: dict) -> ProgressEvent:
-    return ProgressEvent(str(d.get("stage", "")), int(d.get("done", 0)), int(d.get("total", 0)),
-                         float(d.get("fps") or 0.0), d.get("eta_s"), str(d.get("message", "")),
-                         fraction=d.get("fraction"), job_eta_s=d.get("job_eta_s"))
-
-
 def run_adapt_job(payload: dict, progress: ProgressCallback, cancel: CancelToken) -> dict:
     """Run the adaptation to its end; returns the command's ``done`` object (``set_id``, ...).
     Raises Cancelled (checkpoint kept) or a one-line SwapTalkError."""
@@ -106,22 +100,21 @@ def run_adapt_job(payload: dict, progress: ProgressCallback, cancel: CancelToken
                 continue
             if line is None:
                 break
-            try:
-                event = json.loads(line)
-            except ValueError:
+            event = wire.decode(line)
+            if event is None:
                 continue
             kind = event.get("event")
-            if kind == "progress":
-                progress(_event(event))
-            elif kind == "info":
+            if kind == wire.PROGRESS:
+                progress(wire.progress_event(event))
+            elif kind == wire.INFO:
                 log.info("adapt: %s", event.get("message"))
-            elif kind == "warning":
+            elif kind == wire.WARNING:
                 log.warning("%s", event.get("message"))
-            elif kind == "done":
+            elif kind == wire.DONE:
                 result = {k: v for k, v in event.items() if k not in ("event", "time")}
-            elif kind == "cancelled":
+            elif kind == wire.CANCELLED:
                 stopped = True
-            elif kind == "error":
+            elif kind == wire.ERROR:
                 failure = (str(event.get("message") or "adaptation failed"),
                            int(event.get("exit_code") or 2))
         code = proc.wait(timeout=STOP_GRACE_S)

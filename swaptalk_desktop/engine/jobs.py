@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..core.cancel import CancelToken
-from ..core.errors import Cancelled, SwapTalkError
+from ..core.errors import Cancelled, SwapTalkError, internal_error_message
 from ..core.progress import ProgressCallback, ProgressEvent
 from ..media import EncodeSettings
 from .context import EngineContext
@@ -287,9 +287,7 @@ class JobQueue:
                 outcome = {"state": "failed", "error": str(err)}
             except Exception as err:  # a bug: one line for the panel, the traceback in the log
                 log.exception("job %s failed", job_id)
-                text = " ".join(str(err).split())
-                outcome = {"state": "failed",
-                           "error": f"internal error ({type(err).__name__}: {text})"}
+                outcome = {"state": "failed", "error": internal_error_message(err)}
             with self._cond:
                 self._running = None
                 record = self._records[job_id]

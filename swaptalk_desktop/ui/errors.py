@@ -9,7 +9,7 @@ from pathlib import Path
 
 import platformdirs
 
-from ..core.errors import SwapTalkError
+from ..core.errors import SwapTalkError, internal_error_message
 
 log = logging.getLogger("swaptalk_desktop.ui")
 _MAX_LINE = 300
@@ -53,9 +53,8 @@ def user_message(exc: BaseException, doing: str = "") -> str:
         return one_line(str(exc))
     log.error("internal error%s:\n%s", f" while {doing}" if doing else "",
               "".join(traceback.format_exception(exc)))
-    where = f"; details in {log_file()}" if log_file().parent.is_dir() else ""
-    what = f" while {doing}" if doing else ""
-    return one_line(f"internal error{what} ({type(exc).__name__}: {exc}){where}")
+    where = log_file() if log_file().parent.is_dir() else None
+    return one_line(internal_error_message(exc, doing, where))
 
 
 def guarded(method):

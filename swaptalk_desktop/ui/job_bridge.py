@@ -15,8 +15,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from ..core import wire
 from ..core.cancel import CancelToken
-from ..core.progress import ProgressEvent
 from ..engine import RangeJob, range_status
 from ..engine.jobs import JobQueue, JobRecord
 from .errors import log_dir
@@ -26,12 +26,6 @@ from .job_progress import JobProgress, ProgressBook
 from .tasks import TaskRunner
 
 log = logging.getLogger(__name__)
-
-
-def _event(d: dict) -> ProgressEvent:
-    return ProgressEvent(d.get("stage", ""), int(d.get("done", 0)), int(d.get("total", 0)),
-                         float(d.get("fps") or 0.0), d.get("eta_s"), d.get("message", ""),
-                         fraction=d.get("fraction"), job_eta_s=d.get("job_eta_s"))
 
 
 class JobBridge(QObject):
@@ -56,7 +50,8 @@ class JobBridge(QObject):
 
     # --- the runner (job queue's worker thread) ---------------------------------------------
     def _run_in_host(self, payload: dict, _ctx, progress, cancel: CancelToken):
-        return self.client.run(uuid.uuid4().hex, payload, lambda d: progress(_event(d)), cancel)
+        return self.client.run(uuid.uuid4().hex, payload,
+                               lambda d: progress(wire.progress_event(d)), cancel)
 
     # --- submitting -------------------------------------------------------------------------
     def submit_process(self, jobs: list[RangeJob], title: str) -> JobRecord:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from queue import Empty, Queue
 
+from ..core import wire
 from ..core.cancel import CancelToken
 from ..core.errors import Cancelled, SwapTalkError
 
@@ -77,9 +78,8 @@ class HostClient:
 
     def _read(self, proc: subprocess.Popen) -> None:
         for line in proc.stdout:
-            try:
-                event = json.loads(line)
-            except ValueError:
+            event = wire.decode(line)
+            if event is None:
                 continue
             queue = self._waiters.get(event.get("id"))
             if queue is not None:
@@ -89,7 +89,7 @@ class HostClient:
 
     def _send(self, proc: subprocess.Popen, message: dict) -> bool:
         try:
-            proc.stdin.write(json.dumps(message) + "\n")
+            proc.stdin.write(wire.encode(message))
             proc.stdin.flush()
             return True
         except (BrokenPipeError, OSError, ValueError):
@@ -122,7 +122,7 @@ class HostClient:
         self._waiters[job_id] = queue
         try:
             proc = self._ensure()
-            if not self._send(proc, {"op": "run", "id": job_id, "payload": payload}):
+            if not self._send(proc, wire.run_request(job_id, payload)):
                 raise SwapTalkError("the processing process could not be started; see the log")
             asked_cancel = False
             while True:
@@ -130,21 +130,21 @@ class HostClient:
                     event = queue.get(timeout=0.1)
                 except Empty:
                     if cancel.cancelled and not asked_cancel:
-                        asked_cancel = self._send(proc, {"op": "cancel", "id": job_id})
+                        asked_cancel = self._send(proc, wire.cancel_request(job_id))
                     if proc.poll() is not None and queue.empty():
                         event = {"event": "_exit"}
                     else:
                         continue
                 kind = event.get("event")
-                if kind == "progress":
+                if kind == wire.PROGRESS:
                     on_progress(event)
-                elif kind == "warning":
+                elif kind == wire.WARNING:
                     log.warning("%s", event.get("message"))
-                elif kind == "done":
+                elif kind == wire.DONE:
                     return event.get("result") or {}
-                elif kind == "cancelled":
+                elif kind == wire.CANCELLED:
                     raise Cancelled()
-                elif kind == "error":
+                elif kind == wire.ERROR:
                     raise JobFailed(event.get("message", "failed"), event.get("exit_code", 2))
                 elif kind == "_exit":
                     code = proc.poll()

@@ -3,7 +3,8 @@
 Running the engine in its own process keeps the GUI's event loop free of the interpreter lock
 (face tracking and model set-up hold it for up to ~150 ms at a time) and lets the app survive a
 crash of the engine (a GPU driver fault, memory exhaustion): the host is restarted for the next
-job and finished chunks stay in the cache. Qt-free; one JSON object per line on both pipes:
+job and finished chunks stay in the cache. Qt-free; both pipes speak the wire protocol of
+core/wire.py:
 
   app -> host   {"op": "run", "id": ID, "payload": {...}}   {"op": "cancel", "id": ID}
   host -> app   {"event": "ready"}  then per job, the CLI's --json-progress events with "id":
@@ -21,13 +22,13 @@ import logging
 import os
 import sys
 import threading
-import time
 from pathlib import Path
 from queue import Queue
 from typing import Any, TextIO
 
+from ..core import wire
 from ..core.cancel import CancelToken
-from ..core.errors import SwapTalkError
+from ..core.errors import SwapTalkError, internal_error_message
 from ..engine import EngineContext
 from ..engine.jobs import run_payload
 from ..inference import ModelRegistry
@@ -35,26 +36,15 @@ from ..inference import ModelRegistry
 log = logging.getLogger("swaptalk_desktop.ui.job_host")
 
 
-class _Out:
-    def __init__(self, stream: TextIO):
-        self.stream = stream
-        self.lock = threading.Lock()
-
-    def emit(self, obj: dict) -> None:
-        obj.setdefault("time", round(time.time(), 3))
-        with self.lock:
-            self.stream.write(json.dumps(obj) + "\n")
-            self.stream.flush()
-
-
 class _Warnings(logging.Handler):
-    def __init__(self, out: _Out):
+    def __init__(self, out: wire.LineWriter):
         super().__init__(level=logging.WARNING)
         self.out, self.job_id = out, None
 
     def emit(self, record: logging.LogRecord) -> None:
         if self.job_id is not None:
-            self.out.emit({"event": "warning", "id": self.job_id, "message": record.getMessage()})
+            self.out.emit({"event": wire.WARNING, "id": self.job_id,
+                           "message": record.getMessage()})
 
 
 def _plain(value: Any) -> Any:
@@ -69,7 +59,7 @@ def _plain(value: Any) -> Any:
 
 
 class Host:
-    def __init__(self, out: _Out, models_dirs: list[Path]):
+    def __init__(self, out: wire.LineWriter, models_dirs: list[Path]):
         self.out = out
         self.models_dirs = models_dirs
         self.ctx: EngineContext | None = None
@@ -81,9 +71,8 @@ class Host:
 
     def read_commands(self, stream: TextIO) -> None:
         for line in stream:
-            try:
-                message = json.loads(line)
-            except ValueError:
+            message = wire.decode(line)
+            if message is None:
                 continue
             op = message.get("op")
             if op == "run":
@@ -118,17 +107,15 @@ class Host:
                 if cancel.cancelled:
                     raise SwapTalkError("cancelled before it started")
                 result = run_payload(message["payload"], self.context(),
-                                     lambda ev, i=job_id: self.out.emit({**ev.as_dict(),
-                                                                         "id": i}), cancel)
-                self.out.emit({"event": "done", "id": job_id, "result": _plain(result)})
+                                     lambda ev, i=job_id: self.out.emit(
+                                         wire.progress_message(ev, id=i)), cancel)
+                self.out.emit({"event": wire.DONE, "id": job_id, "result": _plain(result)})
             except SwapTalkError as err:
-                kind = "cancelled" if cancel.cancelled else "error"
-                self.out.emit({"event": kind, "id": job_id, "message": str(err),
-                               "exit_code": err.exit_code})
+                kind = wire.CANCELLED if cancel.cancelled else wire.ERROR
+                self.out.emit(wire.error_message(str(err), err.exit_code, kind, id=job_id))
             except Exception as exc:  # a bug: one line for the app, the traceback in stderr
                 log.exception("job %s failed", job_id)
-                self.out.emit({"event": "error", "id": job_id, "exit_code": 1,
-                               "message": f"internal error ({type(exc).__name__}: {exc})"})
+                self.out.emit(wire.error_message(internal_error_message(exc), 1, id=job_id))
             finally:
                 self.warnings.job_id = None
                 with self.lock:
@@ -170,7 +157,7 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     dirs = [Path(p) for p in json.loads(os.environ.get("SWAPTALK_HOST_MODELS_DIRS", "[]"))]
-    host = Host(_Out(protocol), dirs)
+    host = Host(wire.LineWriter(protocol), dirs)
     reader = threading.Thread(target=host.read_commands, args=(sys.stdin,), daemon=True)
     reader.start()
     host.serve()
