@@ -20,11 +20,14 @@ from dataclasses import dataclass
 
 import onnxruntime as ort
 
-from ..core.errors import ModelError
+from ..core.errors import ModelError, PluginError
+from ..core.plugin_manifest import INFERENCE_BACKEND, Contribution
+from ..core.plugins import plugin_host
 
 CUDA_EP = "CUDAExecutionProvider"
 CPU_EP = "CPUExecutionProvider"
 PROVIDER_CHOICES = ("auto", "cuda", "cpu")
+"""The choices of the first-party backends; provider_choices() adds other plugins' backends."""
 
 # A serialized ONNX model (IR 8, opset 17) with one Identity node on a float[1] tensor. Embedded
 # so that probing CUDA needs neither the onnx package nor a model file.
@@ -168,8 +171,11 @@ def session_options(log_severity: int = 3) -> ort.SessionOptions:
 
 def provider_args(providers: tuple[str, ...], device_id: int = 0) -> list[str | tuple[str, dict]]:
     args: list[str | tuple[str, dict]] = []
+    extra = plugin_provider_options()
     for name in providers:
-        if name == CUDA_EP:
+        if name in extra and name != CUDA_EP:
+            args.append((name, dict(extra[name])))
+        elif name == CUDA_EP:
             # kSameAsRequested: after an out-of-memory retry with a halved batch the arena should
             # not keep growing in power-of-two steps that no longer fit.
             args.append((name, {"device_id": str(device_id),
@@ -245,19 +251,109 @@ class ProviderPlan:
         return ProviderReport(self.requested, self.active, self.reason, self.details)
 
 
+@dataclass(frozen=True)
+class Backend:
+    """A provider choice ("cpu", "cuda", or another plugin's), from an inference backend
+    contribution (docs/plugins.md); ``BUILTIN_CPU`` is the floor when no plugin gives "cpu"."""
+
+    id: str
+    title: str
+    short: str
+    providers: tuple[str, ...]
+    auto_priority: int = 0
+    contribution: Contribution | None = None
+
+    @property
+    def has_probe(self) -> bool:
+        return self.contribution is not None and bool(self.contribution.data.get("probe"))
+
+    @classmethod
+    def from_contribution(cls, c: Contribution) -> Backend:
+        return cls(c.id, c.title, c.data["short_name"], tuple(c.data["providers"]),
+                   int(c.data["auto_priority"]), c)
+
+
+BUILTIN_CPU = Backend("cpu", "CPU", "CPU", (CPU_EP,), -1)
+
+
+def backends() -> dict[str, Backend]:
+    """The provider choices besides "auto", by id: every enabled plugin's backends (the CPU and
+    CUDA ones come from the first-party plugin in plugins/swaptalk_backends), and CPU always."""
+    found = {c.id: Backend.from_contribution(c)
+             for c in plugin_host().contributions(INFERENCE_BACKEND)}
+    found.setdefault("cpu", BUILTIN_CPU)
+    return found
+
+
+def provider_choices() -> tuple[str, ...]:
+    return ("auto", *backends())
+
+
+def plugin_provider_options() -> dict[str, dict[str, str]]:
+    """ORT options per provider name declared by the backends (the first backend naming a
+    provider wins); CUDA's own options below are always applied."""
+    options: dict[str, dict[str, str]] = {}
+    for c in plugin_host().contributions(INFERENCE_BACKEND):
+        for name, values in c.data.get("provider_options", {}).items():
+            options.setdefault(name, dict(values))
+    return options
+
+
+def backend_status(backend: Backend, device_id: int = 0) -> CudaStatus:
+    """Whether ``backend`` can run here: its plugin's probe, else whether this ORT build has
+    its first provider. A probe that raises disables its plugin and counts as unusable."""
+    if not backend.has_probe:
+        if backend.providers[0] in ort.get_available_providers():
+            return CudaStatus(True, f"{backend.short} was requested")
+        return CudaStatus(False, f"this onnxruntime build ({ort.__version__}) has no "
+                                 f"{backend.providers[0]}")
+    try:
+        result = plugin_host().call(backend.contribution, device_id, attribute="probe")
+    except PluginError as err:
+        return CudaStatus(False, str(err))
+    if isinstance(result, bool):
+        return CudaStatus(result, f"{backend.short} is usable" if result else
+                          f"{backend.short} is not usable here")
+    if isinstance(result, tuple):
+        usable, reason, *rest = (*result, "")[:3]
+        return CudaStatus(bool(usable), str(reason), str(rest[0]) if rest else "")
+    return CudaStatus(bool(getattr(result, "usable", False)),
+                      str(getattr(result, "reason", "")), str(getattr(result, "details", "")))
+
+
 def plan_providers(requested: str = "auto", device_id: int = 0) -> ProviderPlan:
-    """Resolve "auto" / "cuda" / "cpu" to providers, probing CUDA rather than trusting the list."""
+    """Resolve "auto" or a backend id ("cuda", "cpu", a plugin's) to providers, probing each
+    backend rather than trusting ORT's list; "auto" takes the usable backend with the highest
+    priority and says why the ones above it were not used."""
     choice = requested.lower().strip()
-    if choice not in PROVIDER_CHOICES:
+    table = backends()
+    if choice != "auto" and choice not in table:
         raise ModelError(f"unknown provider {requested!r}; choose one of "
-                         f"{', '.join(PROVIDER_CHOICES)}")
-    if choice == "cpu":
-        return ProviderPlan(choice, (CPU_EP,), "CPU", "CPU was requested")
-    status = cuda_status(device_id)
-    if status.usable:
-        return ProviderPlan(choice, (CUDA_EP, CPU_EP), "CUDA", status.reason, status.details)
-    if choice == "cuda":
-        raise ModelError(f"CUDA was requested but is not usable: {status.reason}; "
-                         "choose auto or cpu")
-    return ProviderPlan(choice, (CPU_EP,), "CPU", f"CUDA not used: {status.reason}",
-                        status.details)
+                         f"{', '.join(('auto', *table))}")
+    if choice != "auto":
+        backend = table[choice]
+        status = backend_status(backend, device_id)
+        if not status.usable:
+            raise ModelError(f"{backend.short} was requested but is not usable: "
+                             f"{status.reason}; choose auto or cpu")
+        return ProviderPlan(choice, backend.providers, backend.short, status.reason,
+                            status.details)
+    skipped: list[CudaStatus] = []
+    names: list[str] = []
+    # the stable sort keeps discovery order among equal priorities
+    for backend in sorted(table.values(), key=lambda b: -b.auto_priority):
+        status = backend_status(backend, device_id)
+        if status.usable:
+            if not skipped:
+                reason = status.reason if backend.has_probe else \
+                    f"{backend.short}, the only backend installed"
+                return ProviderPlan(choice, backend.providers, backend.short, reason,
+                                    status.details)
+            reason = "; ".join(f"{n} not used: {s.reason}" for n, s in zip(names, skipped,
+                                                                           strict=True))
+            return ProviderPlan(choice, backend.providers, backend.short, reason,
+                                "\n".join(s.details for s in skipped if s.details))
+        skipped.append(status)
+        names.append(backend.short)
+    raise ModelError("no inference backend is usable: " + "; ".join(
+        f"{n}: {s.reason}" for n, s in zip(names, skipped, strict=True)))

@@ -1,0 +1,1 @@
+"""First-party plugin: the CPU and CUDA inference backends (see swaptalk_plugin.toml)."""
