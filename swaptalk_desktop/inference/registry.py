@@ -1,7 +1,9 @@
 """Where models are installed, and which model sets that makes available.
 
 Search order: the repository's models/ folder, each folder in SWAPTALK_MODELS_DIR, the caller's
-extra folders, the user model folder. In each, manifest.json directly inside counts, and so does
+extra folders, the user model folder, then the folders of plugins' model set sources (last, so
+a plugin never shadows what the user installed; its default set counts only after the shipped
+one). In each, manifest.json directly inside counts, and so does
 one in each immediate subfolder (an adapted set lives in its own subfolder and may name models
 from earlier manifests, e.g. the shipped encoder). An id defined twice is a conflict: the later
 manifest is set aside and reported, never allowed to shadow the earlier one silently.
@@ -17,7 +19,9 @@ from pathlib import Path
 
 import platformdirs
 
-from ..core.errors import ModelError
+from ..core.errors import ModelError, PluginError
+from ..core.plugin_manifest import MODEL_SOURCE
+from ..core.plugins import plugin_host
 from .manifest import Manifest, ModelEntry, ModelSet, load_manifest, resolve_set
 from .verify import check_file
 
@@ -40,6 +44,29 @@ def env_model_dirs() -> list[Path]:
     return [Path(p).expanduser() for p in raw.split(os.pathsep) if p.strip()]
 
 
+def plugin_model_dirs() -> list[Path]:
+    """The folders enabled plugins' model set sources name: a ``folder`` relative to the
+    plugin's manifest, read without importing it, or what its ``python_name`` function returns
+    (a source that raises disables its plugin, which the plugin report shows)."""
+    host = plugin_host()
+    dirs: list[Path] = []
+    for source in host.contributions(MODEL_SOURCE):
+        folder = source.data.get("folder")
+        if folder is not None:
+            dirs.append(source.root / folder)
+            continue
+        try:
+            found = host.call(source)
+            dirs += [Path(d).expanduser() for d in ([found] if isinstance(found, str | Path)
+                                                    else found or ())]
+        except PluginError:
+            continue
+        except TypeError as err:  # it returned something that is not a list of folders
+            host.fail(source, f"model set source '{source.id}' returned {type(found).__name__}"
+                      f", not a list of folders ({err})")
+    return dirs
+
+
 def find_manifests(folder: Path) -> list[Path]:
     """folder/manifest.json, then folder/*/manifest.json in name order."""
     found = []
@@ -60,13 +87,14 @@ class _Scan:
     sets: dict[str, ModelSet]
     default_set: str | None
     problems: tuple[ModelError, ...]
+    plugin_dirs: tuple[Path, ...] = ()
 
 
 class ModelRegistry:
     """Installed models and sets; scanned on first use, rescanned by ``refresh()``."""
 
     def __init__(self, extra_dirs: Iterable[Path | str] = (), include_builtin: bool = True,
-                 include_user: bool = True) -> None:
+                 include_user: bool = True, include_plugins: bool = True) -> None:
         dirs: list[Path] = []
         if include_builtin:
             dirs.append(builtin_model_dir())
@@ -74,9 +102,15 @@ class ModelRegistry:
         dirs += [Path(d).expanduser() for d in extra_dirs]
         if include_user:
             dirs.append(user_model_dir())
-        self.search_dirs: tuple[Path, ...] = tuple(dirs)
+        self._include_plugins = include_plugins
+        self._user_dirs: tuple[Path, ...] = tuple(dirs)
         self._scan: _Scan | None = None
         self._lock = threading.Lock()
+
+    @property
+    def search_dirs(self) -> tuple[Path, ...]:
+        """Every folder searched, in order (plugins' folders as of the last scan)."""
+        return self._user_dirs + self._state().plugin_dirs
 
     def refresh(self) -> None:
         with self._lock:
@@ -89,8 +123,9 @@ class ModelRegistry:
             return self._scan
 
     def _do_scan(self) -> _Scan:
+        plugin_dirs = tuple(plugin_model_dirs()) if self._include_plugins else ()
         paths: list[Path] = []
-        for folder in self.search_dirs:
+        for folder in self._user_dirs + plugin_dirs:
             for path in find_manifests(folder):
                 # The same folder reached twice (e.g. SWAPTALK_MODELS_DIR pointing at models/)
                 # is one install, not a conflict.
@@ -120,7 +155,9 @@ class ModelRegistry:
         set_owner: dict[str, Path] = {}
         default: str | None = None
         shipped_default: str | None = None
+        plugin_default: str | None = None
         shipped = builtin_model_dir().resolve()
+        from_plugins = [d.resolve() for d in plugin_dirs]
         for manifest in manifests:
             resolved: dict[str, ModelSet] = {}
             try:
@@ -140,12 +177,16 @@ class ModelRegistry:
                 continue
             # The shipped default is only a fallback: a default named in a folder the user
             # chose (env, --models-dir, the user folder) is the newer, deliberate choice.
-            if manifest.path.resolve().is_relative_to(shipped):
+            where = manifest.path.resolve()
+            if where.is_relative_to(shipped):
                 shipped_default = shipped_default or manifest.default_set
+            elif any(where.is_relative_to(d) for d in from_plugins):
+                plugin_default = plugin_default or manifest.default_set
             elif default is None:
                 default = manifest.default_set
-        return _Scan(tuple(manifests), models, sets, default or shipped_default,
-                     tuple(problems))
+        return _Scan(tuple(manifests), models, sets,
+                     default or shipped_default or plugin_default, tuple(problems),
+                     plugin_dirs)
 
     # ---- queries ----
 
