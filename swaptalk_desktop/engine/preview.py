@@ -9,6 +9,7 @@ import numpy as np
 from ..faces import FaceTrack, track_faces
 from ..media import VideoReader
 from .context import EngineContext
+from .frame_processors import apply_processors
 from .frames import FaceProcessor, compose, crop_frame, crop_marks
 from .job import RangeJob
 from .mouth_sync import uses_mouth_library
@@ -78,8 +79,10 @@ def preview_frame(job: RangeJob, index: int, *, ctx: EngineContext | None = None
                 set_sync_reference(processor, p, track, reader)
             size = p.runners.crop_size
             crop = crop_frame(rgb, landmarks, size)
+            marks = crop_marks(landmarks, size)[None]
             generated = processor.process(crop[None], mel_for_frames(p, np.array([index])),
-                                          crop_marks(landmarks, size)[None])[0]
+                                          marks)
+            generated = apply_processors(p.processors, generated, marks)[0]
     edit = job.edit
     processed = compose(rgb, generated, landmarks, region=job.mask_region, feather=edit.feather,
                         strength=edit.strength, color_match=edit.color_match)

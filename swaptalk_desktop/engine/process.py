@@ -20,6 +20,7 @@ from ..faces import FaceTrack
 from ..media import VideoReader, load_audio, log_mel, mel_windows, to_mono_16k
 from . import mouth_sync
 from .context import EngineContext
+from .frame_processors import apply_processors
 from .frames import FaceProcessor, crop_frame, crop_marks, reference_frame
 from .job import RangeJob
 from .prepare import PreparedJob, prepare_job, prepared_for, remember_prepared
@@ -49,13 +50,16 @@ def track_folder(p: PreparedJob, root=None) -> JobFolder:
 
 def render_folder(p: PreparedJob, root=None) -> JobFolder:
     job = p.job
-    return JobFolder(stable_key({
+    key = {
         "track": track_folder(p, root).key, "face": p.hashes.get("face"),
         "audio": p.hashes.get("audio"), "offset": round(job.audio_offset, 6),
         "swap": job.do_swap, "sync": job.do_sync, "swap_method": job.edit.swap_method,
         "models": p.hashes["models"],
         "provider": p.hashes["provider"], "batch": job.run.batch_size,
-        "chunk": job.run.chunk_frames}), root)
+        "chunk": job.run.chunk_frames}
+    if p.hashes.get("processors"):  # only then: the keys of edits without one stay as they were
+        key["processors"] = p.hashes["processors"]
+    return JobFolder(stable_key(key), root)
 
 
 def open_folders(p: PreparedJob) -> tuple[JobFolder, JobFolder]:
@@ -144,6 +148,7 @@ def ensure_chunks(p: PreparedJob, track: FaceTrack, folder: JobFolder,
                 windows = None if mel is None else mel[a - job.start + sel]
                 out[sel] = processor.process(crops[sel], windows, marks[sel])
                 meter.update(done + int(sel[-1]) + 1)
+            out = apply_processors(p.processors, out, marks, present)
             folder.save_chunk(index, out, present)
             done += b - a
             meter.update(done)
@@ -179,10 +184,13 @@ def ensure_mouth_chunks(p: PreparedJob, track: FaceTrack, folder: JobFolder, tod
             present = track.present[a - track.start:b - track.start].copy()
             present &= picks[a - job.start:b - job.start] >= 0
             targets = np.zeros((b - a, size, size, 3), np.uint8)
+            marks = np.zeros((b - a, 478, 2), np.float32)
             for k, rgb in enumerate(reader.read(a, b)):
                 if present[k]:
-                    targets[k] = crop_frame(rgb, track.landmarks[a + k - track.start], size)
+                    lm = track.landmarks[a + k - track.start]
+                    targets[k], marks[k] = crop_frame(rgb, lm, size), crop_marks(lm, size)
             out = mouth_sync.render_crops(p, track, a, b, picks, library, crops, targets)
+            out = apply_processors(p.processors, out, marks, present)
             folder.save_chunk(index, out, present)
             done += b - a
             meter.update(done)

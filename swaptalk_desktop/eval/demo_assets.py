@@ -1,15 +1,31 @@
-"""Sample inputs for the demo, generated from public-domain stills that installed packages ship."""
+"""Sample inputs for the demo, generated from public-domain stills that installed packages ship.
+
+What to make (sizes, the spoken line, file names) is the recipe ``resources/demo/recipe.json``,
+read through ``importlib.resources`` so an installed app makes the same inputs as a checkout.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from ..core.resources import read_json
 from .synthetic_clip import write_moving_face_clip
 
-FPS = 25
+RECIPE = "demo/recipe.json"
+
+
+@cache
+def recipe() -> dict[str, Any]:
+    return read_json(RECIPE)
+
+
+FPS: int = recipe()["fps"]
+LINE: str = recipe()["line"]
 
 
 @dataclass(frozen=True)
@@ -24,10 +40,8 @@ class DemoInputs:
 def grace_hopper_photo() -> Path:
     """Rear Admiral Grace Hopper's portrait (US Navy, public domain), shipped with matplotlib."""
     import matplotlib.cbook
-    return Path(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
-
-
-LINE = "Thanks for watching. We will be right back after the break."
+    name = recipe()["photo"]["matplotlib_sample"]
+    return Path(matplotlib.cbook.get_sample_data(name, asfileobj=False))
 
 
 def make_demo_inputs(folder: Path, line: str = LINE) -> DemoInputs:
@@ -40,14 +54,19 @@ def make_demo_inputs(folder: Path, line: str = LINE) -> DemoInputs:
     import soundfile as sf
 
     from .tts import speak_to_file
+    spec = recipe()
+    clip_spec = spec["clip"]
+    fps = spec["fps"]
     folder.mkdir(parents=True, exist_ok=True)
-    dialogue = speak_to_file(folder / "new_dialogue.wav", line)
+    dialogue = speak_to_file(folder / spec["dialogue"]["file"], line)
     spoken = sf.info(str(dialogue)).duration
-    start = FPS
-    stop = start + int(np.ceil(spoken * FPS))
-    clip = write_moving_face_clip(folder / "sample_clip.mp4", n=stop + FPS, width=640,
-                                  height=480, fps=FPS, face_height=0.95, talking=True,
-                                  tone=False)
-    photo = folder / "identity_grace_hopper.jpg"
+    start = clip_spec["lead_in_frames"]
+    stop = start + int(np.ceil(spoken * fps))
+    clip = write_moving_face_clip(folder / clip_spec["file"],
+                                  n=stop + clip_spec["lead_out_frames"],
+                                  width=clip_spec["width"], height=clip_spec["height"], fps=fps,
+                                  face_height=clip_spec["face_height"],
+                                  talking=clip_spec["talking"], tone=clip_spec["tone"])
+    photo = folder / spec["photo"]["file"]
     photo.write_bytes(grace_hopper_photo().read_bytes())
     return DemoInputs(clip, photo, dialogue, start=start, stop=stop)

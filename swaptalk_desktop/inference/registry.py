@@ -1,12 +1,13 @@
 """Where models are installed, and which model sets that makes available.
 
-Search order: the repository's models/ folder, each folder in SWAPTALK_MODELS_DIR, the caller's
-extra folders, the user model folder, then the folders of plugins' model set sources (last, so
-a plugin never shadows what the user installed; its default set counts only after the shipped
-one). In each, manifest.json directly inside counts, and so does
-one in each immediate subfolder (an adapted set lives in its own subfolder and may name models
-from earlier manifests, e.g. the shipped encoder). An id defined twice is a conflict: the later
-manifest is set aside and reported, never allowed to shadow the earlier one silently.
+Search order: the shipped models (the repository's models/ folder, installed as package data),
+each folder in SWAPTALK_MODELS_DIR, the caller's extra folders, the user model folder, then the
+folders of plugins' model set sources (last, so a plugin never shadows what the user installed;
+its default set counts only after the shipped one). In each, manifest.json directly inside
+counts, and so does one in each immediate subfolder (an adapted set lives in its own subfolder
+and may name models from earlier manifests, e.g. the shipped encoder). An id defined twice is a
+conflict: the later manifest is set aside and reported, never allowed to shadow the earlier one
+silently.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import platformdirs
@@ -28,10 +30,22 @@ from .verify import check_file
 APP_NAME = "swaptalk-desktop"
 ENV_MODELS_DIR = "SWAPTALK_MODELS_DIR"
 MANIFEST_NAME = "manifest.json"
+BUILTIN_PACKAGE = "swaptalk_desktop.models"
 
 
 def builtin_model_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / "models"
+    """The model sets shipped with the app: the repository's ``models/`` folder, installed as
+    the package ``swaptalk_desktop.models`` (setup.py) and found through ``importlib.resources``,
+    so an editable install finds the checkout's folder and a wheel or bundle its own copy.
+    Where the package is not installed (a checkout put on sys.path by hand), the folder it
+    would be installed to: it does not exist, and the search reports it as searched."""
+    try:
+        root = resources.files(BUILTIN_PACKAGE)
+    except ModuleNotFoundError:
+        root = None
+    if isinstance(root, Path):
+        return root
+    return Path(__file__).resolve().parents[1] / "models"
 
 
 def user_model_dir() -> Path:

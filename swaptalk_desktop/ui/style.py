@@ -1,9 +1,17 @@
-"""A dark, calm editor look: Fusion with a muted palette and one restrained accent colour."""
+"""A dark, calm editor look: Fusion with a muted palette and one restrained accent colour.
+
+The colours are defined here (widgets paint with them too); the style sheet that uses them and
+the app icon are files in ``resources/``, read through ``core.resources``.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor, QPalette
+from string import Template
+
+from PySide6.QtGui import QColor, QIcon, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication
+
+from ..core.resources import read_bytes, read_text
 
 BACKGROUND = "#1d1f23"
 PANEL = "#24272c"
@@ -20,56 +28,28 @@ OK = "#6fb380"
 # Edit regions on the timeline cycle through these (muted, distinguishable).
 EDIT_COLORS = ("#5b8fd1", "#b07cc6", "#5fae9e", "#c9925a", "#c26b85", "#8aa65a")
 
-STYLESHEET = f"""
-QMainWindow, QDialog {{ background: {BACKGROUND}; }}
-QDialog {{ border: 1px solid {BORDER}; }}
-QDockWidget {{ color: {MUTED}; font-weight: 600; }}
-QDockWidget::title {{ background: {PANEL}; padding: 5px 8px; border-bottom: 1px solid {BORDER}; }}
-QToolTip {{ color: {TEXT}; background: {RAISED}; border: 1px solid {BORDER}; }}
-QMenuBar {{ background: {PANEL}; color: {TEXT}; }}
-QMenuBar::item:selected, QMenu::item:selected {{ background: {RAISED}; }}
-QMenu {{ background: {PANEL}; color: {TEXT}; border: 1px solid {BORDER}; }}
-QMenu::item:disabled {{ color: {MUTED}; }}
-QStatusBar {{ background: {PANEL}; color: {MUTED}; border-top: 1px solid {BORDER}; }}
-QStatusBar QLabel {{ color: {MUTED}; padding: 0 6px; }}
-QPushButton, QToolButton {{
-    background: {RAISED}; color: {TEXT}; border: 1px solid {BORDER}; border-radius: 4px;
-    padding: 4px 10px; }}
-QPushButton:hover, QToolButton:hover {{ border-color: {ACCENT}; }}
-QPushButton:pressed, QToolButton:pressed, QToolButton:checked {{
-    background: {ACCENT}; color: white; border-color: {ACCENT}; }}
-QPushButton:disabled, QToolButton:disabled {{ color: {MUTED}; background: {PANEL}; }}
-QPushButton#primary {{ background: {ACCENT}; color: white; border-color: {ACCENT}; }}
-QPushButton#primary:disabled {{ background: {PANEL}; color: {MUTED}; border-color: {BORDER}; }}
-QLineEdit, QSpinBox, QDoubleSpinBox, QComboBox, QPlainTextEdit {{
-    background: {BASE}; color: {TEXT}; border: 1px solid {BORDER}; border-radius: 3px;
-    padding: 3px 5px; selection-background-color: {ACCENT}; }}
-QComboBox QAbstractItemView {{ background: {PANEL}; color: {TEXT};
-    selection-background-color: {ACCENT}; }}
-QListView, QTreeView, QTableView {{ background: {BASE}; color: {TEXT}; border: none;
-    alternate-background-color: {PANEL}; selection-background-color: #34506f; }}
-QHeaderView::section {{ background: {PANEL}; color: {MUTED}; border: none;
-    border-bottom: 1px solid {BORDER}; padding: 4px 6px; }}
-QProgressBar {{ background: {BASE}; border: 1px solid {BORDER}; border-radius: 3px;
-    color: {TEXT}; text-align: center; height: 14px; }}
-QProgressBar::chunk {{ background: {ACCENT}; border-radius: 2px; }}
-QSlider::groove:horizontal {{ height: 4px; background: {BORDER}; border-radius: 2px; }}
-QSlider::handle:horizontal {{ background: {TEXT}; width: 12px; margin: -5px 0;
-    border-radius: 6px; }}
-QSlider::sub-page:horizontal {{ background: {ACCENT}; border-radius: 2px; }}
-QGroupBox {{ color: {MUTED}; border: 1px solid {BORDER}; border-radius: 4px; margin-top: 14px;
-    padding-top: 6px; }}
-QGroupBox::title {{ subcontrol-origin: margin; left: 8px; padding: 0 4px; }}
-QLabel#hint {{ color: {MUTED}; }}
-QLabel#error {{ color: {ERROR}; }}
-QTabBar::tab {{ background: {PANEL}; color: {MUTED}; padding: 5px 12px; border: none; }}
-QTabBar::tab:selected {{ color: {TEXT}; border-bottom: 2px solid {ACCENT}; }}
-QScrollBar:vertical, QScrollBar:horizontal {{ background: {BASE}; border: none;
-    width: 10px; height: 10px; }}
-QScrollBar::handle {{ background: {RAISED}; border-radius: 4px; min-height: 20px;
-    min-width: 20px; }}
-QScrollBar::add-line, QScrollBar::sub-line {{ width: 0; height: 0; }}
-"""
+_COLORS = {"BACKGROUND": BACKGROUND, "PANEL": PANEL, "BASE": BASE, "RAISED": RAISED,
+           "BORDER": BORDER, "TEXT": TEXT, "MUTED": MUTED, "ACCENT": ACCENT, "WARNING": WARNING,
+           "ERROR": ERROR, "OK": OK}
+STYLE_SHEET = "styles/editor.qss"
+ICON_SVG = "icons/swaptalk.svg"
+ICON_PNG = "icons/swaptalk-256.png"
+
+
+def stylesheet() -> str:
+    """``resources/styles/editor.qss`` with its ``$COLOUR`` names filled in from this module."""
+    return Template(read_text(STYLE_SHEET)).substitute(_COLORS)
+
+
+def app_icon() -> QIcon:
+    """The app's icon: the SVG where Qt's SVG image plug-in is there to draw it, else the PNG."""
+    icon = QIcon()
+    for name in (ICON_SVG, ICON_PNG):
+        pixmap = QPixmap()
+        if pixmap.loadFromData(read_bytes(name)):
+            icon.addPixmap(pixmap)
+            break
+    return icon
 
 
 def dark_palette() -> QPalette:
@@ -94,7 +74,8 @@ def dark_palette() -> QPalette:
 def apply_style(app: QApplication) -> None:
     app.setStyle("Fusion")
     app.setPalette(dark_palette())
-    app.setStyleSheet(STYLESHEET)
+    app.setStyleSheet(stylesheet())
+    app.setWindowIcon(app_icon())
     try:
         import pyqtgraph as pg
         pg.setConfigOptions(background=BASE, foreground=MUTED, antialias=False)
