@@ -55,22 +55,3 @@ def user_message(exc: BaseException, doing: str = "") -> str:
               "".join(traceback.format_exception(exc)))
     where = log_file() if log_file().parent.is_dir() else None
     return one_line(internal_error_message(exc, doing, where))
-
-
-def guarded(method):
-    """For Qt virtual overrides (events, paint): an exception must not leave the override,
-    where this Qt binding turns it into an abort; it is logged and shown as one line."""
-    import functools
-
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        try:
-            return method(self, *args, **kwargs)
-        except Exception as exc:
-            message = user_message(exc, f"handling {method.__name__}")
-            window = self.window() if hasattr(self, "window") else None
-            show = getattr(window, "show_error", None)
-            if show is not None:
-                show(message)
-            return None
-    return wrapper

@@ -19,7 +19,6 @@ from ..core.cancel import CancelToken
 from ..core.errors import Cancelled, SwapTalkError
 
 log = logging.getLogger(__name__)
-PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
 
 class JobFailed(SwapTalkError):
@@ -44,8 +43,6 @@ class HostClient:
     def _start(self) -> subprocess.Popen:
         env = dict(os.environ)
         env["SWAPTALK_HOST_MODELS_DIRS"] = json.dumps([str(p) for p in self.models_dirs])
-        env["PYTHONPATH"] = os.pathsep.join(
-            [str(PACKAGE_ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
         stderr = subprocess.DEVNULL
         if self.log_path is not None:
             try:
@@ -54,10 +51,12 @@ class HostClient:
             except OSError:
                 stderr = subprocess.DEVNULL
         env["SWAPTALK_HOST_PARENT"] = str(os.getpid())
+        # The host is found as the editor was: this interpreter imports the installed package
+        # (a wheel, or a checkout installed editable), so no path is added.
         # No preexec_fn: without it Python spawns with vfork, which does not copy the
         # editor's page tables (a fork of a large process stalls every thread in it).
         proc = subprocess.Popen(
-            [sys.executable, "-m", "swaptalk_desktop.ui.job_host"], stdin=subprocess.PIPE,
+            [sys.executable, "-m", "swaptalk_desktop.app.job_host"], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=stderr, text=True, bufsize=1, env=env)
         if stderr is not subprocess.DEVNULL:
             stderr.close()

@@ -33,7 +33,7 @@ from ..engine import EngineContext
 from ..engine.jobs import run_payload
 from ..inference import ModelRegistry
 
-log = logging.getLogger("swaptalk_desktop.ui.job_host")
+log = logging.getLogger("swaptalk_desktop.app.job_host")
 
 
 class _Warnings(logging.Handler):

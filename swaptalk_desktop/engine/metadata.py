@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import __version__
+from ..core.hashing import file_sha256
 from ..core.timebase import frame_to_timecode
 from .prepare import PreparedJob
-from .workdir import file_sha256, now_iso
+from .workdir import now_iso
 
 
 def sidecar_path(output: Path) -> Path:

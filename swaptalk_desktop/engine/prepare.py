@@ -17,6 +17,7 @@ import numpy as np
 
 from ..core.atomic import probe_writable_dir
 from ..core.errors import InputError, ModelError, OutputError, SwapTalkError
+from ..core.hashing import content_fingerprint, file_sha256
 from ..core.timebase import frame_to_timecode
 from ..faces import (
     TargetSpec,
@@ -30,7 +31,6 @@ from ..media import AudioClip, VideoInfo, load_audio, probe_video
 from ..media.splice import COVERAGE_TOLERANCE_S
 from .context import EngineContext
 from .job import RangeJob
-from .workdir import content_fingerprint, file_sha256
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,8 @@ from .frames import FaceProcessor, compose, crop_frame, crop_marks
 from .job import RangeJob
 from .mouth_sync import uses_mouth_library
 from .prepare import PreparedJob, prepare_job
-from .render import mel_for_frames, render_folder, set_sync_reference, track_folder
+from .process import mel_for_frames, render_folder, set_sync_reference, track_folder
+from .range_cache import RangeCache
 
 
 @dataclass(frozen=True)
@@ -43,16 +44,6 @@ def _track(p: PreparedJob, ctx: EngineContext, index: int,
     return (single.landmarks[0] if single.present[0] else None), None
 
 
-def _cached_crop(p: PreparedJob, index: int) -> np.ndarray | None:
-    folder = render_folder(p)
-    size = max(1, p.job.run.chunk_frames)
-    chunk, k = divmod(index - p.job.start, size)
-    if not folder.has_chunk(chunk):
-        return None
-    crops, present = folder.load_chunk(chunk)
-    return crops[k] if present[k] else None
-
-
 def preview_frame(job: RangeJob, index: int, *, ctx: EngineContext | None = None,
                   prepared: PreparedJob | None = None) -> PreviewResult:
     ctx = ctx or EngineContext()
@@ -64,7 +55,8 @@ def preview_frame(job: RangeJob, index: int, *, ctx: EngineContext | None = None
         landmarks, track = _track(p, ctx, index, rgb)
         if landmarks is None:
             return PreviewResult(index, rgb, rgb, False, False)
-        generated = _cached_crop(p, index)
+        cache = RangeCache(render_folder(p), job)
+        generated = cache.crop(index) if cache.has(index) else None
         from_cache = generated is not None
         if generated is None and uses_mouth_library(p):
             # a mouth is picked for the whole range at once (runs of library frames), so one

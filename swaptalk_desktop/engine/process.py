@@ -211,22 +211,6 @@ def set_sync_reference(processor: FaceProcessor, p: PreparedJob, track: FaceTrac
                                        p.runners.crop_size))
 
 
-class ChunkReader:
-    """Generated crops by frame index, loading one chunk at a time as the writer walks forward."""
-
-    def __init__(self, folder: JobFolder, job: RangeJob):
-        self.folder, self.job = folder, job
-        self._index, self._crops, self._present = -1, None, None
-
-    def get(self, frame: int) -> np.ndarray | None:
-        size = max(1, self.job.run.chunk_frames)
-        index, k = divmod(frame - self.job.start, size)
-        if index != self._index:
-            self._crops, self._present = self.folder.load_chunk(index)
-            self._index = index
-        return self._crops[k] if self._present[k] else None
-
-
 def process_range(job: RangeJob, *, ctx: EngineContext | None = None,
                   progress: ProgressCallback | None = None,
                   cancel: CancelToken = NEVER) -> ProcessResult:

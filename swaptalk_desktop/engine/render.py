@@ -42,18 +42,8 @@ from .frames import compose
 from .job import RangeJob
 from .metadata import export_metadata, sidecar_path
 from .prepare import PreparedJob, check_output, prepare_job, remember_prepared
-from .process import (  # noqa: F401  (re-exported: preview and older callers import them here)
-    ENGINE_REVISION,
-    ChunkReader,
-    chunk_bounds,
-    ensure_chunks,
-    ensure_track,
-    mel_for_frames,
-    open_folders,
-    render_folder,
-    set_sync_reference,
-    track_folder,
-)
+from .process import ensure_chunks, ensure_track, open_folders
+from .range_cache import RangeCache
 from .workdir import prune_cache
 
 log = logging.getLogger(__name__)
@@ -87,13 +77,13 @@ class _Edit:
     p: PreparedJob
     landmarks: np.ndarray
     present: np.ndarray
-    chunks: ChunkReader | None
+    chunks: RangeCache | None
 
     def replace(self, index: int, rgb: np.ndarray) -> np.ndarray:
         k = index - self.p.job.start
         if self.chunks is None:
             return rgb
-        crop = self.chunks.get(index) if self.present[k] else None
+        crop = self.chunks.crop(index) if self.present[k] else None
         if crop is None:
             return rgb
         edit = self.p.job.edit
@@ -191,7 +181,7 @@ def _export_locked(video: Path, jobs: list[RangeJob], output: Path, *, ctx: Engi
         missing += int((~track.present).sum())
         lo, hi = p.job.start - track.start, p.job.stop - track.start
         edits.append(_Edit(p, track.landmarks[lo:hi], track.present[lo:hi],
-                           ChunkReader(chunks, p.job)))
+                           RangeCache(chunks, p.job)))
 
     t = time.monotonic()
     starts = [e.p.job.start for e in edits]

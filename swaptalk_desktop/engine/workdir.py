@@ -18,11 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.atomic import write_bytes_atomic, write_text_atomic
-from ..core.cachedir import cache_root as cache_root
-
-# Re-exported: the project document (core) fingerprints media for relinking too.
-from ..core.hashing import content_fingerprint as content_fingerprint
-from ..core.hashing import file_sha256 as file_sha256
+from ..core.cachedir import cache_root
 
 DEFAULT_CACHE_LIMIT_BYTES = 5 * 1024**3
 

@@ -29,7 +29,7 @@ def create_window(argv: list[str] | None = None):
     args = _parse(sys.argv[1:] if argv is None else argv)
     from PySide6.QtWidgets import QApplication
 
-    from .errors import setup_logging
+    from ..app.errors import setup_logging
     from .style import apply_style
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("SwapTalk Desktop")
@@ -49,7 +49,7 @@ def create_window(argv: list[str] | None = None):
 def _install_excepthook() -> None:
     """A bug in a slot is logged with its traceback and shown as one line, and the app goes
     on (PySide would otherwise print it to a console the user does not see)."""
-    from .errors import user_message
+    from ..app.errors import user_message
 
     def hook(exc_type, exc, tb):
         sys.__excepthook__(exc_type, exc, tb)  # the console (if any) gets the traceback

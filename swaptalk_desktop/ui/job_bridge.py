@@ -15,14 +15,14 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from ..app.errors import log_dir
+from ..app.job_client import HostClient
+from ..app.job_progress import JobProgress, ProgressBook
 from ..core import wire
 from ..core.cancel import CancelToken
 from ..engine import RangeJob, range_status
 from ..engine.jobs import JobQueue, JobRecord
-from .errors import log_dir
 from .export_dialog import ExportRequest
-from .job_client import HostClient
-from .job_progress import JobProgress, ProgressBook
 from .tasks import TaskRunner
 
 log = logging.getLogger(__name__)

@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..app.job_progress import JobProgress
 from . import style
-from .job_progress import JobProgress
 from .widgets import ElidedLabel, wrap_freely
 from .wording import gui_wording
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QSizePolicy, QVBoxLayout, QWidget
 
+from ..app.preferences import Preferences
 from ..core.timebase import frame_to_timecode
 from ..engine import EngineContext
 from ..inference import ModelRegistry
@@ -26,7 +27,6 @@ from .jobs_panel import JobsPanel
 from .markers_panel import MarkersPanel
 from .media_bin import MediaBin, dropped_paths
 from .playback import PlaybackController
-from .preferences import Preferences
 from .preview_worker import FrameResult, PreviewWorker, ProcessedResult
 from .project_controller import ProjectController
 from .sequence_panel import SequencePanel

@@ -24,10 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..app.media_import import format_duration
 from ..core.project import MediaItem, Project
 from . import style
 from .errors import guarded
-from .media_import import format_duration
 from .viewer import to_qimage
 
 ICON = QSize(96, 54)

@@ -15,6 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
+from ..app.errors import user_message
 from ..core import project_io
 from ..core.commands import Command
 from ..core.errors import SwapTalkError
@@ -28,7 +29,6 @@ from ..core.project_io import (
     discard_autosave,
     write_autosave,
 )
-from .errors import user_message
 
 log = logging.getLogger(__name__)
 AUTOSAVE_DEBOUNCE_MS = 1500

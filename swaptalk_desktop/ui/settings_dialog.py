@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .preferences import Preferences
+from ..app.preferences import Preferences
 
 PROVIDERS = (("auto", "Automatic (CUDA when it works, else CPU)"), ("cuda", "CUDA (NVIDIA GPU)"),
              ("cpu", "CPU"))

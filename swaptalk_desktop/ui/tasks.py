@@ -14,7 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from .errors import user_message
+from ..app.errors import user_message
 
 log = logging.getLogger(__name__)
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import logging
 
+from ..app.errors import user_message
 from ..core.commands import SetClipModelSet
 from ..core.errors import SwapTalkError
 from ..engine.adapt_job import work_folder
 from ..engine.adapt_plan import adaptable_sets, clock
 from ..engine.project_jobs import model_set_for
 from .adapt_dialog import AdaptDialog, AdaptRequest
-from .errors import user_message
 
 log = logging.getLogger(__name__)
 

@@ -11,6 +11,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from .. import __version__
+from ..app.errors import user_message
+from ..app.media_import import AUDIO_FILTER, PHOTO_FILTER, VIDEO_FILTER, describe_files
 from ..core.commands import AddMedia, RemoveMedia
 from ..core.errors import SwapTalkError
 from ..core.project import MediaItem
@@ -26,10 +28,8 @@ from ..core.timebase import format_range
 from ..engine.project_jobs import jobs_for_clip
 from .actions import shortcuts_dialog
 from .dialogs import ImportErrorsDialog, OpenFailedDialog, RecoveryDialog, RelinkDialog
-from .errors import user_message
 from .export_dialog import ExportDialog, ExportRequest
 from .media_bin import icon_from_rgb, waveform_icon
-from .media_import import AUDIO_FILTER, PHOTO_FILTER, VIDEO_FILTER, describe_files
 from .settings_dialog import SettingsDialog
 
 log = logging.getLogger(__name__)

@@ -7,6 +7,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from ..app.errors import user_message
+from ..app.job_progress import JobProgress
+from ..app.playback_frames import CachedFrames
 from ..core.errors import SwapTalkError
 from ..core.project import RangeEdit
 from ..core.timebase import format_range, frame_to_timecode
@@ -15,9 +18,6 @@ from ..engine.prepare import prepared_for
 from ..engine.project_jobs import job_for_edit
 from . import style
 from .audio_out import Overlay
-from .errors import user_message
-from .job_progress import JobProgress
-from .playback_frames import CachedFrames
 from .timeline import EditView
 from .wording import edit_name, edit_range, gui_wording
 

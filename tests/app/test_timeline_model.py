@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from swaptalk_desktop.ui.timeline.model import (
+from swaptalk_desktop.app.timeline_model import (
     EditView,
     FrameClock,
     TimelineState,

@@ -9,7 +9,7 @@ import pytest
 from swaptalk_desktop.core import hashing
 from swaptalk_desktop.core.errors import InputError
 from swaptalk_desktop.core.project import ClipState, MediaItem, Project, RangeEdit
-from swaptalk_desktop.engine import workdir
+from swaptalk_desktop.engine import prepare
 from swaptalk_desktop.engine.job import RangeJob
 from swaptalk_desktop.engine.prepare import prepare_job
 from swaptalk_desktop.engine.project_jobs import job_for_edit, jobs_for_clip, run_options
@@ -101,7 +101,7 @@ def test_media_items_are_fingerprinted_and_absolute(files, monkeypatch):
     item = MediaItem.from_file("take.mp4", "video")
     assert item.path == files["v"] and item.path.is_absolute()
     assert item.fingerprint == hashing.content_fingerprint(files["v"])
-    assert workdir.content_fingerprint is hashing.content_fingerprint  # one implementation
+    assert prepare.content_fingerprint is hashing.content_fingerprint  # one implementation
     assert MediaItem(id="x", kind="photo", path="/a/b/../c.jpg").path == Path("/a/c.jpg")
     with pytest.raises(InputError, match="cannot import .*nothing.mp4: file not found"):
         MediaItem.from_file("nothing.mp4", "video")

@@ -8,8 +8,8 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
+from swaptalk_desktop.app.preferences import Preferences
 from swaptalk_desktop.ui.main_window import MainWindow
-from swaptalk_desktop.ui.preferences import Preferences
 
 WAIT_MS = 120_000  # a bound against a hang only; nothing here is timed
 

@@ -18,15 +18,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
 from adapt_helpers import BASE_ID, talking_clip, tiny_base_dir  # noqa: E402
 from gui_helpers import import_and_open  # noqa: E402
 
+from swaptalk_desktop.app.job_progress import JobProgress  # noqa: E402
+from swaptalk_desktop.app.preferences import Preferences  # noqa: E402
 from swaptalk_desktop.core.commands import SetEditField, SetMarks  # noqa: E402
 from swaptalk_desktop.core.project_io import load_project  # noqa: E402
 from swaptalk_desktop.engine.adapt_job import work_folder  # noqa: E402
 from swaptalk_desktop.inference import ModelRegistry  # noqa: E402
 from swaptalk_desktop.ui.adapt_dialog import AdaptDialog  # noqa: E402
-from swaptalk_desktop.ui.job_progress import JobProgress  # noqa: E402
 from swaptalk_desktop.ui.jobs_panel import status_line  # noqa: E402
 from swaptalk_desktop.ui.main_window import MainWindow  # noqa: E402
-from swaptalk_desktop.ui.preferences import Preferences  # noqa: E402
 
 SET_ID = f"{BASE_ID}-astronaut"
 # A bound against a hang only: the adaptation runs at the processing host's low priority, which

@@ -19,6 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
 
 from adapt_helpers import BASE_ID, talking_clip, tiny_base_dir  # noqa: E402
 
+from swaptalk_desktop.app.media_import import describe_file  # noqa: E402
+from swaptalk_desktop.app.preferences import Preferences  # noqa: E402
 from swaptalk_desktop.core.commands import AddClip, AddEdit, AddMedia  # noqa: E402
 from swaptalk_desktop.core.project import Project, RangeEdit  # noqa: E402
 from swaptalk_desktop.core.project_io import load_project, save_project  # noqa: E402
@@ -27,8 +29,6 @@ from swaptalk_desktop.core.undo import UndoStack  # noqa: E402
 from swaptalk_desktop.engine.adapt_job import adapt_command, work_folder  # noqa: E402
 from swaptalk_desktop.ui.dialogs import RecoveryDialog  # noqa: E402
 from swaptalk_desktop.ui.main_window import MainWindow  # noqa: E402
-from swaptalk_desktop.ui.media_import import describe_file  # noqa: E402
-from swaptalk_desktop.ui.preferences import Preferences  # noqa: E402
 
 DRIVER = Path(__file__).with_name("adapt_driver.py")
 SET_ID = f"{BASE_ID}-astronaut"

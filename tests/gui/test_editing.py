@@ -17,12 +17,12 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from render_helpers import save_png
 
+from swaptalk_desktop.app.preferences import preferences_file
+from swaptalk_desktop.core.cachedir import cache_root
 from swaptalk_desktop.core.commands import SetEditField, SetMarks
 from swaptalk_desktop.core.project_io import autosave_path
-from swaptalk_desktop.engine.workdir import cache_root
 from swaptalk_desktop.ui.dialogs import RelinkDialog
 from swaptalk_desktop.ui.export_dialog import ExportDialog
-from swaptalk_desktop.ui.preferences import preferences_file
 from swaptalk_desktop.ui.settings_dialog import SettingsDialog
 
 

@@ -14,6 +14,7 @@ import pytest
 from gui_helpers import WAIT_MS
 from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QPushButton
 
+from swaptalk_desktop.app.media_import import describe_file
 from swaptalk_desktop.core.commands import AddClip, AddMedia, SetMarks
 from swaptalk_desktop.core.project import Project
 from swaptalk_desktop.core.project_io import (
@@ -25,7 +26,6 @@ from swaptalk_desktop.core.project_io import (
 )
 from swaptalk_desktop.core.undo import UndoStack
 from swaptalk_desktop.ui.dialogs import ImportErrorsDialog, OpenFailedDialog, RecoveryDialog
-from swaptalk_desktop.ui.media_import import describe_file
 
 SCREENSHOT = Path(os.environ.get("SWAPTALK_DIALOG_SHOT", "/tmp/swaptalk_corrupt_project.png"))
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from gui_helpers import WAIT_MS, open_window, wait_job
 
+from swaptalk_desktop.app.media_import import describe_file
 from swaptalk_desktop.core.commands import AddClip, AddEdit, AddMedia
 from swaptalk_desktop.core.project import Project, RangeEdit
 from swaptalk_desktop.core.project_io import save_project
@@ -26,7 +27,6 @@ from swaptalk_desktop.engine.project_jobs import job_for_edit
 from swaptalk_desktop.eval.synthetic_clip import write_moving_face_clip
 from swaptalk_desktop.inference import ModelRegistry
 from swaptalk_desktop.ui.dialogs import RecoveryDialog
-from swaptalk_desktop.ui.media_import import describe_file
 
 DRIVER = Path(__file__).with_name("app_driver.py")
 FRAMES, CHUNK = 150, 3

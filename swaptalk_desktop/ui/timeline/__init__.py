@@ -1,6 +1,6 @@
 """The timeline: ruler, picture, clip audio and replacement dialogue lanes, with range edits."""
 
-from .model import EditView, MarkerView
+from ...app.timeline_model import EditView, MarkerView
 from .widget import TimelineWidget
 
 __all__ = ["EditView", "MarkerView", "TimelineWidget"]

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer
 
+from ...app.timeline_model import thumbnail_slots, thumbnail_step
 from .fetch import Thumbs, envelope_window, thumbnail_images
 from .loader import LatestLoader
 from .media_items import Envelope
-from .model import thumbnail_slots, thumbnail_step
 
 if TYPE_CHECKING:
     from .widget import TimelineWidget

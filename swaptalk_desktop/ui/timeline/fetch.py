@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from PySide6.QtGui import QImage
 
+from ...app.timeline_model import FrameClock
 from .media_items import Envelope
-from .model import FrameClock
 
 log = logging.getLogger(__name__)
 

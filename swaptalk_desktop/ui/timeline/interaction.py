@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt
 from PySide6.QtGui import QCursor, QMouseEvent, QWheelEvent
 
+from ...app.timeline_model import EditView, move_body, snap_position, trim_edge
 from . import theme
-from .model import EditView, move_body, snap_position, trim_edge
 
 if TYPE_CHECKING:
     from .widget import TimelineWidget

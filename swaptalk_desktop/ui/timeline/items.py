@@ -12,9 +12,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen, QTransform
 
-from ..job_progress import format_percent
+from ...app.job_progress import format_percent
+from ...app.timeline_model import EditView, Lane, TimelineState
 from . import theme
-from .model import EditView, Lane, TimelineState
 
 
 def lane_rect(tr: QTransform, x0: float, x1: float, lane: Lane) -> QRectF:

@@ -14,9 +14,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPainterPath, QPen, QTransform
 
+from ...app.timeline_model import TimelineState
 from . import theme
 from .items import DeviceItem, lane_rect, x_px
-from .model import TimelineState
 
 
 @dataclass(frozen=True)

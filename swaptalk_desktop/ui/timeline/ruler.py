@@ -9,9 +9,9 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsWidget
 
+from ...app.timeline_model import LANE_TITLES, TimelineState, ruler_steps, ticks_between
 from ...core.timebase import frame_to_timecode, nominal_rate
 from . import theme
-from .model import LANE_TITLES, TimelineState, ruler_steps, ticks_between
 
 _SUBTITLES = {"edits": "ranges", "video": "picture", "audio": "clip audio",
               "dialogue": "new line"}

@@ -16,15 +16,15 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QSize, Qt, Signal
 from PySide6.QtWidgets import QScrollBar, QSizePolicy, QVBoxLayout, QWidget
 
+from ...app.job_progress import format_percent
+from ...app.timeline_model import EditView, FrameClock, MarkerView, TimelineState, layout_lanes
 from ...core.timebase import format_range, frame_to_timecode
-from ..job_progress import format_percent
 from . import theme
 from .feeds import LaneFeeds
 from .fetch import Thumbs
 from .interaction import GestureFilter, Hit
 from .items import EditRegionItem, LanesItem, MarksItem, PlayheadItem
 from .media_items import ThumbnailItem, WaveformItem
-from .model import EditView, FrameClock, MarkerView, TimelineState, layout_lanes
 from .ruler import CornerReadout, LaneHeaderAxis, RulerAxis
 
 MIN_SPAN = 6.0          # frames visible at the deepest zoom
