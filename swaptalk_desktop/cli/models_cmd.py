@@ -1,4 +1,5 @@
-"""``swaptalk models list|verify``: installed model sets and their integrity."""
+"""``swaptalk models list|verify|install``: installed model sets, their integrity, and
+installing more into the user model folder (sha256-checked, see inference/install.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,16 @@ from ..core.errors import ModelError
 
 
 def add_models_parser(sub) -> None:
-    p = sub.add_parser("models", help="list or verify installed model sets")
-    p.add_argument("action", choices=["list", "verify"])
+    p = sub.add_parser("models", help="list, verify or install model sets",
+                       description="list: the installed model sets; verify: re-hash every model "
+                       "file; install SOURCE: copy the model sets of SOURCE (a set folder with a "
+                       "manifest.json, a folder of them, or a .zip) into the user model folder, "
+                       "each file checked against its manifest's sha256 first")
+    p.add_argument("action", choices=["list", "verify", "install"])
+    p.add_argument("source", nargs="?", type=Path,
+                   help="install: a model set folder, a folder of them, or a .zip")
+    p.add_argument("--replace", action="store_true",
+                   help="install: replace an installed set folder of the same name")
     p.add_argument("--models-dir", type=Path, action="append", default=[],
                    help="extra folder with a models manifest.json (repeatable)")
     p.add_argument("--json", action="store_true")
@@ -19,6 +28,11 @@ def add_models_parser(sub) -> None:
 
 def run_models(args, display) -> int:
     from ..inference import ModelRegistry, user_model_dir
+    if args.action == "install":
+        return run_install(args)
+    if args.source is not None:
+        raise ModelError(f"'models {args.action}' takes no source; did you mean "
+                         f"'models install {args.source}'?")
     registry = ModelRegistry(extra_dirs=args.models_dir)
     for problem in registry.problems:
         display.warning(str(problem))
@@ -53,4 +67,24 @@ def run_models(args, display) -> int:
     if bad:
         raise ModelError(bad[0][1] if len(bad) == 1 else
                          f"{len(bad)} model files failed verification; first: {bad[0][1]}")
+    return 0
+
+
+def run_install(args) -> int:
+    from ..inference.install import install_model_sets
+    from ..inference.registry import user_model_dir
+    if args.source is None:
+        raise ModelError("models install needs a SOURCE: a model set folder with a "
+                         "manifest.json, a folder of them, or a .zip")
+    installed = install_model_sets(args.source, replace=args.replace)
+    if args.json:
+        print(json.dumps([{"folder": str(i.folder), "sets": list(i.sets),
+                           "models": list(i.models), "replaced": i.replaced}
+                          for i in installed], indent=2))
+        return 0
+    for item in installed:
+        what = ", ".join(item.sets) or f"{len(item.models)} models"
+        verb = "replaced" if item.replaced else "installed"
+        print(f"{verb} {item.folder.name}: {what} ({len(item.models)} model files verified)")
+    print(f"model sets are in {user_model_dir()}; `swaptalk models list` shows them")
     return 0
