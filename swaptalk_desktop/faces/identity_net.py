@@ -1,9 +1,10 @@
 """Who a face is, measured by a pretrained MobileFaceNet (128-D, ONNX) instead of dlib.
 
 The network (``mobilefacenet_128d.onnx``: MIT, luisabreu99/Facegate, trained on MS1M) is not
-shipped with the application; it lives in ``../shared/weights`` beside the repository, or where
-``SWAPTALK_IDENTITY_WEIGHTS`` or an explicit path says. Its file is read once, checked against
-the pinned sha256 and handed to ONNX Runtime as bytes, so what runs is what was checked.
+shipped with the application; it lives in ``../shared/weights`` beside the repository (an
+installed app looks in its user data folder instead), or where ``SWAPTALK_IDENTITY_WEIGHTS`` or
+an explicit path says. Its file is read once, checked against the pinned sha256 and handed to
+ONNX Runtime as bytes, so what runs is what was checked.
 
 Faces are aligned to the standard ArcFace 5-point 112x112 template from the MediaPipe mesh.
 Training builds a differentiable torch copy of the same graph (``training/identity_teacher.py``)
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import platformdirs
 
 from ..core.errors import ModelError
 from ..inference.providers import create_session, one_line, plan_providers
@@ -51,9 +53,17 @@ _MOUTH = (61, 291)
 
 
 def default_weights_path() -> Path:
-    """``<repository>/../shared/weights/mobilefacenet_128d.onnx`` (present or not)."""
+    """Where the weights are looked for when no path is given (present or not).
+
+    From a checkout (the package two folders below a pyproject.toml):
+    ``<repository>/../shared/weights/mobilefacenet_128d.onnx``. Installed (a wheel, the bundle),
+    where that folder means nothing: ``weights/`` in the user data folder, where a user may put
+    the file."""
     repo = Path(__file__).resolve().parents[2]
-    return repo.parent / "shared" / "weights" / WEIGHTS_FILE
+    if (repo / "pyproject.toml").is_file() and (repo / "swaptalk_desktop").is_dir():
+        return repo.parent / "shared" / "weights" / WEIGHTS_FILE
+    data = platformdirs.user_data_dir("swaptalk-desktop", appauthor=False)
+    return Path(data) / "weights" / WEIGHTS_FILE
 
 
 def find_weights(path: str | Path | None = None) -> Path | None:
