@@ -19,6 +19,7 @@ from .display import Display, DisplayLogHandler, JsonDisplay
 from .eval_cmd import add_eval_parser
 from .models_cmd import add_models_parser
 from .otio_cmd import add_otio_parser
+from .plugins_cmd import add_plugins_parser
 from .probe_cmd import add_probe_parser
 from .render_cmd import add_render_parser
 from .train_cmd import add_train_parser
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_train_parser(sub)
     add_adapt_parser(sub)
     add_otio_parser(sub)
+    add_plugins_parser(sub)
     return parser
 
 

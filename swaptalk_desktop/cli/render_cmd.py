@@ -48,6 +48,10 @@ def add_render_parser(sub) -> None:
     g.add_argument("--strength", type=float, default=1.0, help="opacity of the new face, 0..1")
     g.add_argument("--no-color-match", dest="color_match", action="store_false",
                    help="do not match the generated face's colour to the original")
+    g.add_argument("--processor", dest="processors", action="append", default=[],
+                   metavar="ID", help="run a plugin's frame processor on the new face before "
+                   "it is pasted back (repeatable, applied in the order given); "
+                   "'swaptalk plugins list' shows the installed ones")
     e = p.add_argument_group("encoding and models")
     e.add_argument("--crf", type=int, default=18, help="H.264 quality, 0 = lossless (default 18)")
     e.add_argument("--preset", default="medium", help="x264 preset (default medium)")
@@ -56,7 +60,9 @@ def add_render_parser(sub) -> None:
                    help="encode every frame of the clip as H.264; by default only the GOPs "
                    "with edited frames are re-encoded and the rest of the source's H.264/HEVC "
                    "stream is copied (smart render; other sources are always fully encoded)")
-    e.add_argument("--provider", default="auto", choices=["auto", "cuda", "cpu"])
+    e.add_argument("--provider", default="auto", metavar="auto|cuda|cpu|ID",
+                   help="inference backend: auto (default: CUDA when it works, else CPU), "
+                   "cuda, cpu, or another installed by a plugin")
     e.add_argument("--model-set", default=None, help="model set id (default: the default set)")
     e.add_argument("--models-dir", type=Path, action="append", default=[],
                    help="extra folder with a models manifest.json (repeatable)")
@@ -92,7 +98,7 @@ def build_job(args):
     edit = EditOptions(swap=args.swap, sync=args.sync, feather=args.feather,
                        strength=args.strength, color_match=args.color_match, target=mode,
                        target_index=index, target_photo=photo,
-                       swap_method=args.swap_method)
+                       swap_method=args.swap_method, processors=tuple(args.processors))
     run = RunOptions(provider=args.provider, model_set=args.model_set,
                      batch_size=args.batch_size, chunk_frames=args.chunk_frames)
     job = RangeJob(video=args.video, start=start, stop=stop, face=args.face, audio=args.audio,
@@ -109,6 +115,9 @@ def run_render(args, display) -> int:
     # render_range checks it again under the output's lock.
     check_output(args.video, args.output, args.overwrite)
     job, info = build_job(args)
+    from ..core.plugins import plugin_host
+    for problem in plugin_host().problems():  # disabled, so this render does not use them
+        display.warning(problem)
     ctx = EngineContext(ModelRegistry(extra_dirs=args.models_dir))
     cancel = CancelToken()
 

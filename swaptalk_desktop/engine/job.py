@@ -35,11 +35,19 @@ class EditOptions:
     """How a swap is made (SWAP_METHODS). The latent swap of the shipped sets moves no
     identity on new people (models/swaptalk-small-v2/MODEL_CARD.md), so the mesh warp is the
     default."""
+    processors: tuple[str, ...] = ()
+    """Plugins' frame processors (ids, applied in this order to the generated face before it
+    is pasted back; engine/frame_processors.py). Empty: none, the default."""
 
     def __post_init__(self) -> None:
         if self.swap_method not in SWAP_METHODS:
             raise ValueError(f"swap method must be one of {', '.join(SWAP_METHODS)}, "
                              f"got {self.swap_method!r}")
+        # a list from a job description or a project file; kept hashable (jobs are dict keys)
+        processors = tuple(self.processors or ())
+        if not all(isinstance(p, str) and p for p in processors):
+            raise ValueError(f"frame processors must be ids, got {self.processors!r}")
+        object.__setattr__(self, "processors", processors)
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ def edit_entry(p: PreparedJob, audio_replaced: bool) -> dict:
             "file": Path(job.audio).name, "sha256": p.hashes.get("audio"),
             "offset_s": job.audio_offset},
         "audio_replaced": audio_replaced,
+        "processors": list(p.hashes.get("processors", [])),
         "options": {"feather": job.edit.feather, "strength": job.edit.strength,
                     "color_match": job.edit.color_match, "target": job.edit.target},
     }
@@ -55,6 +56,9 @@ def export_metadata(prepared: list[PreparedJob], output: Path,
     models: list[dict] = []
     for p in prepared:
         models += [m for m in p.hashes["models"] if m not in models]
+    processors: list[dict] = []
+    for p in prepared:
+        processors += [s for s in p.hashes.get("processors", []) if s not in processors]
     providers = list(dict.fromkeys(p.hashes["provider"] for p in prepared
                                    if p.hashes["provider"] != "none")) or ["none"]
     return {
@@ -69,6 +73,7 @@ def export_metadata(prepared: list[PreparedJob], output: Path,
                   for p in prepared],
         "audio_mode": audio_mode,
         "models": models,
+        "processors": processors,
         "provider": ", ".join(providers),
     }
 

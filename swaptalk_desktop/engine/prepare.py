@@ -30,6 +30,7 @@ from ..faces.warp_swap import SourceFace
 from ..media import AudioClip, VideoInfo, load_audio, probe_video
 from ..media.splice import COVERAGE_TOLERANCE_S
 from .context import EngineContext
+from .frame_processors import FrameStage, resolve_processors
 from .job import RangeJob
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,8 @@ class PreparedJob:
     """Content hashes of every input: video fingerprint, photo, audio, models."""
     source_face: SourceFace | None = None
     """The identity photo's aligned crop and landmarks, for a mesh-warp swap."""
+    processors: tuple[FrameStage, ...] = ()
+    """The edit's frame processors from plugins, their code loaded (frame_processors.py)."""
 
     @property
     def t_start(self) -> float:
@@ -183,6 +186,10 @@ def prepare_job(job: RangeJob, output: Path | None, ctx: EngineContext,
             log.warning(text)
         return PreparedJob(job, info, None, None, dialogue, target, hashes)
 
+    # a missing, disabled or broken processor plugin fails the job now, in a second
+    processors = resolve_processors(job.edit.processors)
+    if processors:
+        hashes["processors"] = [stage.record() for stage in processors]
     run = job.run
     runners = ctx.runners(run.model_set, run.provider, run.batch_size)
     stages = _stages(job, runners)
@@ -209,7 +216,8 @@ def prepare_job(job: RangeJob, output: Path | None, ctx: EngineContext,
     hashes["provider"] = runners.provider_report.used if stages else "none"
     for text in warnings:  # only once every check passed, so a failing job prints one line
         log.warning(text)
-    return PreparedJob(job, info, runners, source_latent, dialogue, target, hashes, source_face)
+    return PreparedJob(job, info, runners, source_latent, dialogue, target, hashes, source_face,
+                       processors)
 
 
 def _stages(job: RangeJob, runners) -> tuple[str, ...]:

@@ -31,6 +31,9 @@ def run_options(project: Project, clip_id: str | None = None) -> RunOptions:
 def job_for_edit(project: Project, clip_id: str, edit_id: str) -> RangeJob:
     """The RangeJob that renders one edit.
 
+    The project's frame processors (settings["processors"], plugin ids in order; Process ▸
+    Face Processors) apply to every edit, so preview, playback and export agree.
+
     Swap happens only when it is on and a photo is chosen; lip sync only when it is on and
     dialogue is chosen (sync on without dialogue keeps the original sound and mouth). Chosen
     dialogue replaces the range's sound even with sync off, as on the command line.
@@ -42,7 +45,8 @@ def job_for_edit(project: Project, clip_id: str, edit_id: str) -> RangeJob:
     options = EditOptions(swap=edit.swap and face is not None,
                           sync=edit.sync and audio is not None,
                           feather=edit.feather, strength=edit.strength,
-                          color_match=edit.color_match, swap_method=edit.swap_method)
+                          color_match=edit.color_match, swap_method=edit.swap_method,
+                          processors=tuple(project.settings.get("processors") or ()))
     return RangeJob(video=video.path, start=edit.start, stop=edit.stop,
                     face=face.path if face else None, audio=audio.path if audio else None,
                     audio_offset=edit.audio_offset, edit=options,
