@@ -1,7 +1,7 @@
 """The editor's document: media in the project, clips in the timeline, their range edits and
 markers, and the sequence those clips are cut into.
 
-Qt-free and engine-free (core is the bottom layer); ``engine.project_jobs`` turns an edit into a
+Qt-free and engine-free (core is the bottom layer); ``app.project_jobs`` turns an edit into a
 ``RangeJob``. Every change a user can undo goes through ``core.commands``, which validate with
 the checks below before they touch anything, so a Project in memory always satisfies:
 edits of a clip are sorted by start, never overlap, lie inside the clip, have at least one

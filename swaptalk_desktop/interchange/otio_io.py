@@ -61,7 +61,7 @@ METADATA_VERSION = 1
 IMPORT_SUFFIXES = (".otio", ".edl")
 EDIT_MARKER_COLOR = "PURPLE"
 TARGET = "largest"
-"""The face a project's edits change (``engine.project_jobs`` uses the engine's default)."""
+"""The face a project's edits change (``app.project_jobs`` uses the engine's default)."""
 
 # Our colours are OTIO's names; OTIO's pink and black have no twin here.
 COLOR_TO_OTIO = {c: c.upper() for c in MARKER_COLORS}

@@ -4,7 +4,6 @@ MP4."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtWidgets import (
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..app.jobs import ExportRequest
 from ..media import EncodeSettings
 from ..media.encoders import X264_PRESETS
 from .widgets import wrap_freely
@@ -35,19 +35,6 @@ ENCODER_NAMES = {"libx264": "H.264 (x264, software)", "h264_nvenc": "H.264 NVENC
                  "h264_videotoolbox": "H.264 VideoToolbox (Apple)"}
 AUDIO_MODES = (("replace", "Replace with the new dialogue"), ("keep", "Keep the original sound"),
                ("mute", "No sound"))
-
-
-@dataclass(frozen=True)
-class ExportRequest:
-    output: Path
-    span: tuple[int, int] | None
-    """None: the whole clip; else frames [start, stop) written as their own file."""
-    encode: EncodeSettings
-    audio_mode: str
-    overwrite: bool
-    sequence: bool = False
-    """True: the sequence (every clip in order, trimmed) to one MP4; ``span`` is then None
-    (the whole sequence) or its marked range in sequence frames."""
 
 
 class ExportDialog(QDialog):

@@ -41,6 +41,7 @@ from .window_edit import EditMixin
 from .window_files import FileMixin
 from .window_jobs import JobsMixin
 from .window_markers import MarkersMixin
+from .window_plugins import note_disabled_plugins
 from .window_sequence import SequenceMixin
 from .wording import gui_wording
 
@@ -152,6 +153,7 @@ class MainWindow(FileMixin, EditMixin, JobsMixin, AdaptMixin, MarkersMixin, Sequ
         self._on_replaced()
         self.tasks.submit(self._encoders, on_done=self._set_encoders)
         QTimer.singleShot(0, self.probe_models)
+        QTimer.singleShot(0, lambda: note_disabled_plugins(self))  # Help ▸ Plugins… has more
         self.jobs.client.warm_up()
 
     # --- construction -----------------------------------------------------------------------
@@ -282,7 +284,7 @@ class MainWindow(FileMixin, EditMixin, JobsMixin, AdaptMixin, MarkersMixin, Sequ
         self.encoders = names
 
     def probe_models(self) -> None:
-        from ..engine.project_jobs import run_options
+        from ..app.project_jobs import run_options
         self.preview.probe_models(run_options(self.controller.project))
 
     def _on_models(self, provider: str, model_set: str) -> None:

@@ -8,11 +8,11 @@ from __future__ import annotations
 import logging
 
 from ..app.errors import user_message
+from ..app.project_jobs import model_set_for
 from ..core.commands import SetClipModelSet
 from ..core.errors import SwapTalkError
 from ..engine.adapt_job import work_folder
 from ..engine.adapt_plan import adaptable_sets, clock
-from ..engine.project_jobs import model_set_for
 from .adapt_dialog import AdaptDialog, AdaptRequest
 
 log = logging.getLogger(__name__)

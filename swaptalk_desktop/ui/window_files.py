@@ -12,7 +12,9 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from .. import __version__
 from ..app.errors import user_message
+from ..app.jobs import ExportRequest
 from ..app.media_import import AUDIO_FILTER, PHOTO_FILTER, VIDEO_FILTER, describe_files
+from ..app.project_jobs import jobs_for_clip
 from ..core.commands import AddMedia, RemoveMedia
 from ..core.errors import SwapTalkError
 from ..core.project import MediaItem
@@ -25,10 +27,9 @@ from ..core.project_io import (
     recovery_for,
 )
 from ..core.timebase import format_range
-from ..engine.project_jobs import jobs_for_clip
 from .actions import shortcuts_dialog
 from .dialogs import ImportErrorsDialog, OpenFailedDialog, RecoveryDialog, RelinkDialog
-from .export_dialog import ExportDialog, ExportRequest
+from .export_dialog import ExportDialog
 from .media_bin import icon_from_rgb, waveform_icon
 from .settings_dialog import SettingsDialog
 
@@ -290,7 +291,7 @@ class FileMixin:
         """Queue an export of the whole sequence to one MP4; returns the job id."""
         from dataclasses import replace
 
-        from ..engine.project_jobs import sequence_parts
+        from ..app.project_jobs import sequence_parts
         try:
             parts = [replace(p, jobs=tuple(j for j in p.jobs if j.do_swap or j.do_sync))
                      for p in sequence_parts(self.controller.project)]

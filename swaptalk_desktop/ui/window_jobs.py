@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from ..app.errors import user_message
 from ..app.job_progress import JobProgress
 from ..app.playback_frames import CachedFrames
+from ..app.project_jobs import job_for_edit
 from ..core.errors import SwapTalkError
 from ..core.project import RangeEdit
 from ..core.timebase import format_range, frame_to_timecode
 from ..engine import RangeJob
 from ..engine.prepare import prepared_for
-from ..engine.project_jobs import job_for_edit
 from . import style
 from .audio_out import Overlay
 from .timeline import EditView

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import pytest
 
+from swaptalk_desktop.app.project_jobs import job_for_edit, model_set_for
 from swaptalk_desktop.core.commands import SetClipModelSet
 from swaptalk_desktop.core.errors import InputError
 from swaptalk_desktop.core.project import ClipState, MediaItem, Project, RangeEdit
 from swaptalk_desktop.core.project_format import project_from_dict, project_to_dict
 from swaptalk_desktop.core.undo import UndoStack
-from swaptalk_desktop.engine.project_jobs import job_for_edit, model_set_for
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The document's edits as engine jobs (engine.project_jobs), and the document's own helpers."""
+"""The document's edits as engine jobs (app.project_jobs), and the document's own helpers."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from swaptalk_desktop.app.project_jobs import job_for_edit, jobs_for_clip, run_options
 from swaptalk_desktop.core import hashing
 from swaptalk_desktop.core.errors import InputError
 from swaptalk_desktop.core.project import ClipState, MediaItem, Project, RangeEdit
 from swaptalk_desktop.engine import prepare
 from swaptalk_desktop.engine.job import RangeJob
 from swaptalk_desktop.engine.prepare import prepare_job
-from swaptalk_desktop.engine.project_jobs import job_for_edit, jobs_for_clip, run_options
 from swaptalk_desktop.media import probe_video
 
 

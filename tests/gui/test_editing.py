@@ -84,7 +84,7 @@ def test_the_swap_method_is_chosen_in_the_inspector_and_undoable(edited):
     combo.setCurrentIndex(combo.findData("latent"))
     combo.activated.emit(combo.currentIndex())
     assert edit.swap_method == "latent"
-    from swaptalk_desktop.engine.project_jobs import job_for_edit
+    from swaptalk_desktop.app.project_jobs import job_for_edit
     assert job_for_edit(w.controller.project, clip_id, edit.id).edit.swap_method == "latent"
     assert "swap method" in w.controller.undo_stack.undoText().lower()
     w.controller.undo_stack.undo()

@@ -15,12 +15,13 @@ from gui_helpers import WAIT_MS, import_and_open, wait_job
 from PySide6.QtWidgets import QApplication
 
 from swaptalk_desktop.app.job_progress import ProgressBook
+from swaptalk_desktop.app.jobs import ExportRequest
 from swaptalk_desktop.app.preferences import Preferences
 from swaptalk_desktop.core.commands import SetMarks
 from swaptalk_desktop.core.timebase import format_range
 from swaptalk_desktop.engine.jobs import JobRecord
 from swaptalk_desktop.media import EncodeSettings
-from swaptalk_desktop.ui.export_dialog import ExportDialog, ExportRequest
+from swaptalk_desktop.ui.export_dialog import ExportDialog
 from swaptalk_desktop.ui.main_window import MainWindow
 from swaptalk_desktop.ui.wording import FLAG_CONTROLS, gui_wording
 

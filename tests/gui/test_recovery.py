@@ -15,6 +15,7 @@ import pytest
 from gui_helpers import WAIT_MS, open_window, wait_job
 
 from swaptalk_desktop.app.media_import import describe_file
+from swaptalk_desktop.app.project_jobs import job_for_edit
 from swaptalk_desktop.core.commands import AddClip, AddEdit, AddMedia
 from swaptalk_desktop.core.project import Project, RangeEdit
 from swaptalk_desktop.core.project_io import save_project
@@ -23,7 +24,6 @@ from swaptalk_desktop.core.undo import UndoStack
 from swaptalk_desktop.engine import EngineContext
 from swaptalk_desktop.engine.prepare import prepared_for
 from swaptalk_desktop.engine.process import render_folder
-from swaptalk_desktop.engine.project_jobs import job_for_edit
 from swaptalk_desktop.eval.synthetic_clip import write_moving_face_clip
 from swaptalk_desktop.inference import ModelRegistry
 from swaptalk_desktop.ui.dialogs import RecoveryDialog

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..core.errors import InputError
 from ..core.project import MediaItem, Project, RangeEdit
-from .job import EditOptions, RangeJob, RunOptions
+from ..engine.job import EditOptions, RangeJob, RunOptions
 
 
 def _present(item: MediaItem, role: str) -> MediaItem:
