@@ -10,10 +10,10 @@ extra=""
 
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 export PIP_DISABLE_PIP_VERSION_CHECK=1
-.venv/bin/python -m pip install -q -e ".${extra}"
-# mediapipe's metadata pins numpy<2 and opencv-contrib-python; the face models we use run with
-# numpy 2 and the headless OpenCV above, and a second OpenCV wheel would clash with it.
-.venv/bin/python -m pip install -q --no-deps mediapipe==0.10.21
+# mediapipe 0.10.21 with only its metadata rewritten to fit our pins (numpy 2, protobuf 6, the
+# headless OpenCV): installer/mediapipe_wheel.py says why; made once into .whl/ (ignored).
+mediapipe_wheel=$(.venv/bin/python installer/mediapipe_wheel.py .whl)
+.venv/bin/python -m pip install -q -e ".${extra}" "$mediapipe_wheel"
 .venv/bin/python -c "import swaptalk_desktop, mediapipe, onnxruntime, av" 2>/dev/null \
   || { .venv/bin/python -c "import swaptalk_desktop, mediapipe, onnxruntime, av"; echo "setup: the installed environment does not import" >&2; exit 1; }
 echo "setup: .venv ready"
