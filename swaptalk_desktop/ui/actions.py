@@ -9,6 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QMenu, QVBoxLayout, QWidget
 
+from .window_plugins import fill_processor_menu, show_plugins_dialog
+
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
@@ -177,9 +179,15 @@ def build_menus(w: MainWindow) -> Actions:
          "Track and render the selected edit into the cache")
     _add(a, process, "process_all", "Process &All Edits", w.process_all, "Ctrl+Shift+R")
     _add(a, process, "cancel_all", "&Cancel All Jobs", w.cancel_all_jobs)
+    process.addSeparator()
+    w.processors_menu = process.addMenu("Face &Processors")
+    w.processors_menu.setToolTipsVisible(True)
+    w.processors_menu.aboutToShow.connect(lambda: fill_processor_menu(w, w.processors_menu))
+    fill_processor_menu(w, w.processors_menu)
 
     help_menu = bar.addMenu("&Help")
     _add(a, help_menu, "shortcuts", "&Keyboard Shortcuts", w.show_shortcuts, "F1")
+    _add(a, help_menu, "plugins", "&Plugins…", lambda: show_plugins_dialog(w))
     _add(a, help_menu, "about", "&About SwapTalk Desktop", w.show_about)
     return a
 
