@@ -20,6 +20,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from ..core.errors import ModelError
 from .types import N_LANDMARKS, FaceDetection, bbox_of, iou
 
 # The C++ side logs through absl/glog straight to fd 2; these only quiet the parts that read them.
@@ -82,9 +83,18 @@ def _redirect_fd2() -> Iterator[None]:
         os.close(devnull)
 
 
+MEDIAPIPE_FIX = ("from a checkout run bash scripts/setup.sh; otherwise install it into this "
+                 "Python with: pip install --no-deps mediapipe==0.10.21 (installer/README.md "
+                 "says why --no-deps)")
+
+
 def _import_mediapipe() -> Any:
-    with _quiet_stderr():
-        import mediapipe as mp  # noqa: PLC0415 - heavy, and noisy on import
+    try:
+        with _quiet_stderr():
+            import mediapipe as mp  # noqa: PLC0415 - heavy, and noisy on import
+    except ImportError as err:
+        raise ModelError(f"face tracking needs mediapipe 0.10.21 (its face detector and mesh), "
+                         f"which does not import ({err}); {MEDIAPIPE_FIX}") from err
     return mp
 
 
