@@ -175,7 +175,16 @@ class PluginHost:
     def _entry_points(self) -> list[metadata.EntryPoint]:
         if self._given is not None:
             return self._given
-        return list(metadata.entry_points(group=ENTRY_POINT_GROUP))
+        found: list[metadata.EntryPoint] = []
+        # distribution by distribution: one with an unreadable entry_points.txt must not hide
+        # the others' plugins (importlib.metadata.entry_points() would raise for all)
+        for dist in metadata.distributions():
+            try:
+                found += [ep for ep in dist.entry_points if ep.group == ENTRY_POINT_GROUP]
+            except Exception as err:
+                log.warning("skipping the entry points of %s: %s",
+                            getattr(dist, "_path", dist), error_text(err))
+        return found
 
     def _scan(self) -> list[Plugin]:
         off = disabled_by_env() if self._disabled is None else self._disabled

@@ -212,12 +212,16 @@ def _record(entries: list[dict], output: Path, audio_mode: str, models: list[dic
                    f"{__version__}; no frame was altered.")
     used = list(dict.fromkeys(p for part in providers for p in part.split(", ")
                               if p and p != "none")) or ["none"]
+    processors: list[dict] = []  # plugins' frame processors of any edit, as beside the models
+    for stage in (s for e in entries for x in e["edits"] for s in x.get("processors", [])):
+        if stage not in processors:
+            processors.append(stage)
     record = {"software": f"SwapTalk Desktop {__version__}", "synthetic": bool(edited),
               "summary": summary, "created": now_iso(), "output": output.name,
               "frames": sum(e["sequence_frames"][1] - e["sequence_frames"][0]
                             for e in entries),
               "clips": entries, "audio_mode": audio_mode, "models": models,
-              "provider": ", ".join(used)}
+              "processors": processors, "provider": ", ".join(used)}
     if span is not None:
         record["span"] = {"frames": list(span), "note": "the output starts at this frame of "
                           "the sequence; each clip's sequence_frames count from there"}

@@ -248,3 +248,13 @@ def test_plugins_list_command_reports_a_broken_plugin(tmp_path, monkeypatch, cap
     assert "swaptalk-bad: disabled: swaptalk_plugin.toml is not valid TOML" in out
     assert "frame processor   example.sharpen (Sharpen face (unsharp mask), 1.0.0)" in out
     assert "1 plugin disabled because it is broken" in err
+
+
+def test_an_unreadable_entry_points_file_hides_no_other_plugin(tmp_path, monkeypatch) -> None:
+    info = tmp_path / "brokenep-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: brokenep\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[swaptalk_desktop.plugins]\nno equals sign\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    names = [p.name for p in plugin_host().plugins()]
+    assert {"swaptalk-onnxruntime", "swaptalk-example-sharpen"} <= set(names)

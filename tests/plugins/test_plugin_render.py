@@ -89,3 +89,18 @@ def test_broken_plugins_are_reported_and_the_cli_still_renders(ctx, models_dir, 
     assert out.is_file()
     record = json.loads(out.with_name(out.name + ".swaptalk.json").read_text())
     assert record["processors"] == [SHARPEN]
+
+
+def test_preview_shows_the_processor_too(ctx, clip, face_photo):
+    from swaptalk_desktop.engine import preview_frame
+    plain = RangeJob(video=clip, start=4, stop=14, face=face_photo)
+    sharp = dataclasses.replace(plain, edit=EditOptions(processors=("example.sharpen",)))
+    a, b = preview_frame(plain, 8, ctx=ctx), preview_frame(sharp, 8, ctx=ctx)
+    assert a.face_found and b.face_found and not a.from_cache and not b.from_cache
+    assert np.array_equal(a.original, b.original)
+    diff = np.abs(a.processed.astype(int) - b.processed.astype(int)).max(axis=2)
+    changed = np.argwhere(diff > 0)
+    assert len(changed) > 1000  # the face
+    # and only the face: the changed pixels sit in a box well inside the frame
+    (y0, x0), (y1, x1) = changed.min(axis=0), changed.max(axis=0)
+    assert (y1 - y0) * (x1 - x0) < 0.6 * diff.size
