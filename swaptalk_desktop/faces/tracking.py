@@ -26,6 +26,9 @@ from .types import N_LANDMARKS, FaceDetection, FaceLandmarker, iou
 Progress = Callable[[int, int], None]
 
 EMBEDDINGS_PER_TRACK = 5
+REDETECT_EVERY = 8
+"""Frames between full detector passes while every face is followed by its mesh alone (a face
+that enters the picture is picked up within this many frames)."""
 EMBED_STRIDE = 10
 """Frames between the embeddings sampled from one face for ``"reference"`` selection; dlib takes
 ~90 ms per face on a 2-core CPU (several times the detection), so every frame would be slow
@@ -186,14 +189,16 @@ def track_faces(frames: Iterable[tuple[int, np.ndarray]], landmarker: FaceLandma
                 progress: Progress | None = None, cancel: CancelToken | None = None, *,
                 max_gap: int = 10, hold: int = 2, total: int | None = None,
                 smooth: bool = True, cut_thresholds: CutThresholds = DEFAULT_CUTS,
-                ) -> FaceTrack:
+                redetect_every: int = REDETECT_EVERY) -> FaceTrack:
     """Follow the ``target`` face through ``frames``, ``(index, rgb)`` pairs over a contiguous
     range in order.
 
     Misses of up to ``max_gap`` frames inside a shot are interpolated; up to ``hold`` frames at
     a shot's edges are held; longer absences are ``present=False``. ``progress(done, total)``
     is called per frame (``total`` is ``len(frames)`` when it has one, else the ``total``
-    argument, else 0 for unknown).
+    argument, else 0 for unknown). A landmarker with a ``follow`` method (MediaPipe's) runs
+    its detectors only every ``redetect_every`` frames and after a likely cut; 1 detects in
+    every frame.
     """
     cancel = cancel or NEVER
     if target.mode == "reference" and embedder is None:
@@ -207,6 +212,9 @@ def track_faces(frames: Iterable[tuple[int, np.ndarray]], landmarker: FaceLandma
     tracklets: list[_Tracklet] = []
     active: list[_Tracklet] = []
     prev_sig: np.ndarray | None = None
+    follow = getattr(landmarker, "follow", None) if redetect_every > 1 else None
+    prev_dets: list[FaceDetection] = []
+    since_detect = 0
     n = 0
     for index, rgb in frames:
         cancel.raise_if_cancelled()
@@ -216,8 +224,19 @@ def track_faces(frames: Iterable[tuple[int, np.ndarray]], landmarker: FaceLandma
             raise ValueError(f"frames must be a contiguous range in order: expected frame "
                              f"{start + n}, got {index}")
         t = n
-        dets = landmarker.detect(rgb)
         sig = frame_signature(rgb)
+        dets = None
+        # Following the last frame's faces by their mesh skips the detectors (most of the
+        # cost); a likely cut, a lost face or the periodic pass runs them again.
+        steady = prev_sig is not None and \
+            signature_distance(prev_sig, sig) < cut_thresholds.soft
+        if follow is not None and steady and prev_dets and since_detect < redetect_every:
+            dets = follow(rgb, prev_dets)
+        if dets is None:
+            dets = landmarker.detect(rgb)
+            since_detect = 0
+        since_detect += 1
+        prev_dets = dets
         matches = _associate(active, dets, t)
         if prev_sig is not None:
             seen_before = {id(tr) for tr in active if tr.last_frame == t - 1}

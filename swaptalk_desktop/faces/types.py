@@ -22,6 +22,8 @@ class FaceDetection:
     bbox: np.ndarray
     landmarks: np.ndarray
     score: float
+    roi: np.ndarray | None = None
+    """The box (frame pixels) whose crop the landmarks were found in, when known."""
 
     def __post_init__(self) -> None:
         self.bbox = np.asarray(self.bbox, dtype=np.float32).reshape(4)

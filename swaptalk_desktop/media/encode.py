@@ -343,7 +343,9 @@ def merge_edit(planes: YuvPlanes, original: np.ndarray, new: np.ndarray,
     Only the bounding box of the change is converted, aligned to the chroma grid; unchanged
     luma samples and chroma blocks keep their decoded values exactly.
     """
-    changed = np.any(new != original, axis=2)
+    differs = new != original
+    # three ORs of strided views: numpy's any(axis=2) over a length-3 axis is ~9x slower
+    changed = differs[..., 0] | differs[..., 1] | differs[..., 2]
     rows = np.flatnonzero(changed.any(axis=1))
     if len(rows) == 0:
         return planes
