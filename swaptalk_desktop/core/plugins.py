@@ -254,7 +254,7 @@ class PluginHost:
         for p in self.plugins():
             if not p.enabled and any(c.kind == kind and c.id == cid for c in p.contributions):
                 raise PluginError(f"{name} '{cid}' comes from plugin {p.name}, which is "
-                                  f"{p.status}")
+                                  f"{p.status}; do without it, or fix or enable the plugin")
         have = ", ".join(c.id for c in self.contributions(kind)) or "none"
         raise PluginError(f"no {name} '{cid}' is installed (installed: {have}); see "
                           "'swaptalk plugins list'")
@@ -308,7 +308,7 @@ class PluginHost:
                         exc_info=(type(err), err, err.__traceback__) if err and
                         log.isEnabledFor(logging.DEBUG) else None)
         return PluginError(f"{contribution.label()} failed and its plugin is disabled: "
-                           f"{reason}")
+                           f"{reason}; update or remove the plugin, or do without it")
 
     def _require_enabled(self, contribution: Contribution) -> None:
         plugin = self.plugin(contribution.plugin)
