@@ -28,7 +28,7 @@ from .track_span import track_span
 from .workdir import JobFolder, prune_cache, stable_key
 
 log = logging.getLogger(__name__)
-ENGINE_REVISION = 8
+ENGINE_REVISION = 9
 """Bump when a change makes old cached chunks wrong."""
 
 
