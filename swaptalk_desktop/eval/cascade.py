@@ -38,8 +38,8 @@ from ..faces import alignment_matrix, load_identity_photo, warp_to_crop
 from ..faces.identity_net import embedder_info
 from ..faces.image_io import read_image
 from ..media import mel_windows
-from ..training.data.crops_io import read_crops
-from ..training.data.layout import (
+from ..media.crops_io import read_crops
+from ..media.dataset_layout import (
     ClipRecord,
     DatasetLayout,
     load_index,

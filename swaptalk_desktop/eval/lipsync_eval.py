@@ -20,9 +20,9 @@ import numpy as np
 from ..engine.frames import reference_frame
 from ..faces import face_mask, mouth_library
 from ..media import mel_windows
+from ..media.crops_io import read_crops
+from ..media.dataset_layout import DatasetLayout, load_index, read_landmarks, read_mel
 from ..media.mel import SILENCE_DB_VALUE
-from ..training.data.crops_io import read_crops
-from ..training.data.layout import DatasetLayout, load_index, read_landmarks, read_mel
 from .metrics import lmd, ssim
 from .model_eval import _even
 from .model_eval import _landmarks as _marks

@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from ..media import mel_windows
-from ..training.data.crops_io import read_crops
-from ..training.data.layout import DatasetLayout, load_index, read_landmarks, read_mel
+from ..media.crops_io import read_crops
+from ..media.dataset_layout import DatasetLayout, load_index, read_landmarks, read_mel
 from .metrics import cosine, identity_consistency, lmd, psnr, ssim
 
 REFERENCE_GAP = 25

@@ -16,8 +16,8 @@ from pathlib import Path
 import av
 import numpy as np
 
-from ...core.atomic import atomic_path
-from ...media.colour import (
+from ..core.atomic import atomic_path
+from .colour import (
     COLORSPACE_SMPTE170M,
     RANGE_JPEG,
     ColourSpec,

@@ -1,4 +1,5 @@
-"""The prepared dataset on disk: folder layout, per-clip records and the ``dataset.json`` index.
+"""The prepared dataset on disk: folder layout, per-clip records and the ``dataset.json`` index
+(written by training/data, read by training and eval; torch-free).
 
 ```
 DATA/dataset.json          index: settings, identities, every usable clip with its split
@@ -27,8 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ...core.atomic import atomic_path, write_text_atomic
-from ...core.errors import InputError
+from ..core.atomic import atomic_path, write_text_atomic
+from ..core.errors import InputError
 
 FORMAT = "swaptalk-dataset"
 VERSION = 1

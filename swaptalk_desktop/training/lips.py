@@ -27,8 +27,8 @@ from torch import nn
 from ..engine.frames import reference_frame
 from ..faces.mouth_library import lip_shape
 from ..media import mel_windows
+from ..media.dataset_layout import DatasetLayout, load_index, read_landmarks, read_mel
 from ..media.mel import SILENCE_DB_VALUE
-from .data.layout import DatasetLayout, load_index, read_landmarks, read_mel
 
 WINDOW = 32
 """Mel frames per video frame (0.4 s at 80 Hz, centred): a syllable either side."""

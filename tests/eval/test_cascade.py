@@ -120,8 +120,8 @@ def landmarker():
 
 def _clip(dataset: Path):
     from swaptalk_desktop.media import mel_windows
-    from swaptalk_desktop.training.data.crops_io import read_crops
-    from swaptalk_desktop.training.data.layout import (
+    from swaptalk_desktop.media.crops_io import read_crops
+    from swaptalk_desktop.media.dataset_layout import (
         DatasetLayout,
         load_index,
         read_landmarks,

@@ -55,14 +55,14 @@ class FakeRunners:
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory):
     from swaptalk_desktop.faces import default_landmarker
-    from swaptalk_desktop.training.data.clip_prep import PrepareOptions
-    from swaptalk_desktop.training.data.crops_io import read_crops
-    from swaptalk_desktop.training.data.layout import (
+    from swaptalk_desktop.media.crops_io import read_crops
+    from swaptalk_desktop.media.dataset_layout import (
         DatasetLayout,
         load_index,
         read_landmarks,
         read_mel,
     )
+    from swaptalk_desktop.training.data.clip_prep import PrepareOptions
     from swaptalk_desktop.training.data.prepare import prepare_dataset
 
     videos = write_talking_folder(tmp_path_factory.mktemp("talk"), seconds=2.0)

@@ -20,13 +20,13 @@ from training_data_helpers import tiny_dataset
 
 from swaptalk_desktop.cli import main
 from swaptalk_desktop.core.errors import InputError
-from swaptalk_desktop.training.data.clip_prep import PrepareOptions
-from swaptalk_desktop.training.data.dataset import CropBatches
-from swaptalk_desktop.training.data.layout import (
+from swaptalk_desktop.media.dataset_layout import (
     ClipRecord,
     DatasetLayout,
     load_index,
 )
+from swaptalk_desktop.training.data.clip_prep import PrepareOptions
+from swaptalk_desktop.training.data.dataset import CropBatches
 from swaptalk_desktop.training.data.prepare import prepare_dataset
 from swaptalk_desktop.training.data.sources import (
     ImageFolder,

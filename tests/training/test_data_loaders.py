@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from training_data_helpers import tiny_dataset
 
+from swaptalk_desktop.media.dataset_layout import ClipRecord, DatasetLayout, load_index
 from swaptalk_desktop.training.data.dataset import CropBatches, FrameStore
-from swaptalk_desktop.training.data.layout import ClipRecord, DatasetLayout, load_index
 from swaptalk_desktop.training.data.windows import (
     REFERENCE_GAP,
     ClipLatents,

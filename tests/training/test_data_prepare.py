@@ -13,9 +13,9 @@ from training_data_helpers import faces, synthetic_videos, tiny_dataset
 from swaptalk_desktop.cli import main
 from swaptalk_desktop.core.errors import InputError
 from swaptalk_desktop.faces import template_points
+from swaptalk_desktop.media.crops_io import CropVideoWriter, read_crops
+from swaptalk_desktop.media.dataset_layout import DatasetLayout, load_index, read_landmarks
 from swaptalk_desktop.training.data.clip_prep import PrepareOptions
-from swaptalk_desktop.training.data.crops_io import CropVideoWriter, read_crops
-from swaptalk_desktop.training.data.layout import DatasetLayout, load_index, read_landmarks
 from swaptalk_desktop.training.data.prepare import prepare_dataset
 
 
@@ -167,7 +167,7 @@ def test_parallel_workers_prepare_the_same_clips(tmp_path, tmp_path_factory):
 
 
 def test_index_written_mid_preparation_tolerates_holdouts_not_prepared_yet(tmp_path):
-    from swaptalk_desktop.training.data.layout import DatasetLayout
+    from swaptalk_desktop.media.dataset_layout import DatasetLayout
     from swaptalk_desktop.training.data.split import build_index
     layout = DatasetLayout(tmp_path / "empty")
     layout.make_dirs()

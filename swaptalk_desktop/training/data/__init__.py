@@ -1,5 +1,6 @@
-"""Training data: preparing a dataset from videos (torch-free: ``prepare``, ``layout``,
-``sources``, ``split``, ``clip_prep``, ``crops_io``), drawing batches (``dataset``, ``windows``),
+"""Training data: preparing a dataset from videos (torch-free: ``prepare``, ``sources``,
+``split``, ``clip_prep``; the dataset's files are ``media.dataset_layout`` and
+``media.crops_io``, which eval reads too), drawing batches (``dataset``, ``windows``),
 the VQGAN latent cache (``latents``, torch) and the dlib teacher cache (``teacher``).
 
 Import the submodules directly; this package imports nothing, so ``swaptalk train prepare``

@@ -27,8 +27,8 @@ from ...faces import (
     warp_to_crop,
 )
 from ...media import VideoInfo, VideoReader, load_audio, log_mel, probe_video, to_mono_16k
-from .crops_io import DEFAULT_CRF, DEFAULT_PRESET, CropVideoWriter
-from .layout import (
+from ...media.crops_io import DEFAULT_CRF, DEFAULT_PRESET, CropVideoWriter
+from ...media.dataset_layout import (
     LOW_RES_EYE_PX,
     ClipRecord,
     DatasetLayout,

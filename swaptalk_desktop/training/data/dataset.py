@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .crops_io import read_crops
-from .layout import USE_ALL, ClipRecord, DatasetIndex, DatasetLayout
+from ...media.crops_io import read_crops
+from ...media.dataset_layout import USE_ALL, ClipRecord, DatasetIndex, DatasetLayout
 
 DEFAULT_CACHE_BYTES = 4 << 30
 

@@ -19,8 +19,8 @@ import torch
 from ...core.atomic import write_text_atomic
 from ...core.cancel import NEVER, CancelToken
 from ...core.progress import ProgressCallback, StageMeter
-from .crops_io import iter_crops
-from .layout import ClipRecord, DatasetIndex, DatasetLayout, save_npz_atomic
+from ...media.crops_io import iter_crops
+from ...media.dataset_layout import ClipRecord, DatasetIndex, DatasetLayout, save_npz_atomic
 
 
 def latents_dir(root: Path, fingerprint: str) -> Path:

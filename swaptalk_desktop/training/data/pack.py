@@ -18,8 +18,8 @@ import numpy as np
 
 from ...core.atomic import write_text_atomic
 from ...core.errors import InputError
+from ...media.dataset_layout import DatasetLayout, load_index, read_landmarks, save_npz_atomic
 from .latents import latents_dir
-from .layout import DatasetLayout, load_index, read_landmarks, save_npz_atomic
 
 KEPT_LANDMARKS = (13, 14, 33, 263)
 """Inner-lip top/bottom and the outer eye corners: ``engine.frames.mouth_opening``."""

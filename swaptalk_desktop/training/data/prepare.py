@@ -22,20 +22,20 @@ from ...core.cancel import NEVER, CancelToken
 from ...core.errors import InputError
 from ...core.progress import ProgressCallback, StageMeter
 from ...faces import FaceLandmarker
-from .clip_prep import (
-    PrepareOptions,
-    frames_to_use,
-    is_current,
-    prepare_still,
-    prepare_video,
-)
-from .layout import (
+from ...media.dataset_layout import (
     ClipRecord,
     DatasetIndex,
     DatasetLayout,
     load_index,
     measure_face,
     read_landmarks,
+)
+from .clip_prep import (
+    PrepareOptions,
+    frames_to_use,
+    is_current,
+    prepare_still,
+    prepare_video,
 )
 from .sources import (
     ImageFolder,

@@ -11,7 +11,7 @@ import hashlib
 import math
 
 from ...core.errors import InputError
-from .layout import (
+from ...media.dataset_layout import (
     LOW_RES_EYE_PX,
     ClipRecord,
     DatasetIndex,

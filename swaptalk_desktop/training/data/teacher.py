@@ -15,8 +15,8 @@ from ...core.cancel import NEVER, CancelToken
 from ...core.progress import ProgressCallback, StageMeter
 from ...faces import FaceDetection
 from ...faces.types import bbox_of
+from ...media.dataset_layout import DatasetIndex, DatasetLayout, read_landmarks, save_npz_atomic
 from .dataset import FrameStore
-from .layout import DatasetIndex, DatasetLayout, read_landmarks, save_npz_atomic
 
 
 def teacher_path(layout: DatasetLayout, clip_id: str, stride: int):

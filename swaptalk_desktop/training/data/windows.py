@@ -14,9 +14,15 @@ import numpy as np
 
 from ...engine.frames import reference_frame
 from ...media import mel_windows
+from ...media.dataset_layout import (
+    ClipRecord,
+    DatasetIndex,
+    DatasetLayout,
+    read_landmarks,
+    read_mel,
+)
 from .dataset import step_rng
 from .latents import LatentCache
-from .layout import ClipRecord, DatasetIndex, DatasetLayout, read_landmarks, read_mel
 
 REFERENCE_GAP = 5
 """Frames between a window and its reference, as Wav2Lip: far enough that the reference's mouth

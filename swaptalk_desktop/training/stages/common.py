@@ -9,9 +9,9 @@ import torch
 from torch import Tensor, nn
 
 from ...core.errors import InputError
+from ...media.dataset_layout import DatasetIndex, load_index
 from ..archs import VQGAN, build_module
 from ..data.latents import LatentCache, encode_dataset
-from ..data.layout import DatasetIndex, load_index
 from ..trainer.checkpointing import load_run_module, module_fingerprint
 from ..trainer.distributed import barrier
 from .base import StageContext

@@ -10,11 +10,11 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ...media.dataset_layout import DatasetLayout
 from .. import losses
 from ..archs import build_module
 from ..data.dataset import FrameStore, step_rng
 from ..data.latents import images_to_tensor
-from ..data.layout import DatasetLayout
 from ..data.teacher import compute_teacher, load_teacher
 from ..trainer.distributed import barrier
 from .base import Recipe, StageContext

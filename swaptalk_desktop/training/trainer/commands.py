@@ -97,9 +97,9 @@ def _quiet(text: str) -> None:
 
 
 def run_encode(args, display, progress, cancel: CancelToken) -> dict:
+    from ...media.dataset_layout import load_index
     from ..archs import build_module
     from ..data.latents import encode_dataset
-    from ..data.layout import load_index
     from .distributed import choose_device
 
     if args.threads:

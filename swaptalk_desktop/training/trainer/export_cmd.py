@@ -47,8 +47,8 @@ def load_runs(runs: Path) -> tuple[Any, dict[str, Any], dict[str, Any]]:
 def parity_crops(data: Path | None, count: int = 8) -> dict[str, np.ndarray] | None:
     if data is None:
         return None
+    from ...media.dataset_layout import load_index
     from ..data.dataset import CropBatches
-    from ..data.layout import load_index
     index = load_index(data)
     try:
         crops, _ = CropBatches(index, "val", 0).fixed(count)
@@ -90,7 +90,7 @@ def run_export(args, display) -> dict:
 def _describe_data(data: Path | None) -> str:
     if data is None:
         return "unspecified (pass --training-data)"
-    from ..data.layout import load_index
+    from ...media.dataset_layout import load_index
     index = load_index(data)
     names = sorted({Path(c.source).name for c in index.clips})
     shown = ", ".join(names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
