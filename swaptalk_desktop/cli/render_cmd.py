@@ -138,15 +138,18 @@ def run_render(args, display) -> int:
         signal.signal(signal.SIGINT, previous)
     fps = info.nominal_fps
     span = f"{frame_to_timecode(job.start, fps)}-{frame_to_timecode(job.stop, fps)}"
+    stages = ", ".join(job.edit.processors)
     text = (f"wrote {result.output} ({result.frames_total} frames; edited frames {job.start}-"
             f"{job.stop - 1}, {span}; provider {result.provider}; "
             f"{result.chunks_reused} chunks reused, {result.chunks_rendered} rendered; "
-            f"{result.seconds:.1f} s; {_write_text(result.write)})")
+            f"{result.seconds:.1f} s; {_write_text(result.write)}"
+            f"{'; face processors ' + stages if stages else ''})")
     payload = {"output": str(result.output), "sidecar": str(result.sidecar),
                "frames": result.frames_total, "edited": result.frames_edited,
                "without_face": result.frames_without_face, "provider": result.provider,
                "chunks_reused": result.chunks_reused, "chunks_rendered": result.chunks_rendered,
-               "seconds": result.seconds, "write": result.write}
+               "seconds": result.seconds, "write": result.write,
+               "processors": list(job.edit.processors)}
     display.done(payload, text)
     return 0
 

@@ -83,7 +83,8 @@ def test_broken_plugins_are_reported_and_the_cli_still_renders(ctx, models_dir, 
     # without it the same render works, and says which plugins are off
     out = tmp_path / "take.mp4"
     assert main([*args, "-o", str(out), "--processor", "example.sharpen"]) == 0
-    err = capsys.readouterr().err
+    out_text, err = capsys.readouterr()
+    assert "; face processors example.sharpen)" in out_text + err
     assert "plugin swaptalk-bad: plugin swaptalk-bad has no 'version'" in err
     assert "plugin swaptalk-broken-test: cannot load" in err
     assert out.is_file()
