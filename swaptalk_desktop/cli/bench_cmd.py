@@ -8,13 +8,21 @@ from pathlib import Path
 def add_bench_parser(sub) -> None:
     p = sub.add_parser("bench", help="measure throughput (prints a table, saves JSON)")
     p.add_argument("what", choices=["render", "waveform", "timeline", "export"],
-                   help="render: the range renderer on a 720p clip; waveform: peak pyramid "
+                   help="render: where an export's seconds go, stage by stage, sync only and "
+                   "swap + sync with the shipped set at 720p and 1080p (--variants: the "
+                   "engine's own cost through test graphs); waveform: peak pyramid "
                    "build, cached load and zoom/pan redraws of a long 48 kHz track; timeline: "
                    "the editor's timeline drawing that track (offscreen Qt); export: smart "
                    "render vs full encode of a long 1080p take with one 3 s edit, and the "
                    "3 s rendered alone")
     p.add_argument("--frames", type=int, default=75,
-                   help="render: frames in the clip (default 75)")
+                   help="render: frames in the edit (with --variants: in the clip; "
+                   "default 75)")
+    p.add_argument("--clip-seconds", type=int, default=10,
+                   help="render: length of the generated take around the edit (default 10)")
+    p.add_argument("--variants", action="store_true",
+                   help="render: compare batch sizes and x264 presets through test graphs "
+                   "and the shipped set, whole clip re-rendered")
     p.add_argument("--minutes", type=float, default=None,
                    help="waveform: length of the generated track (default 60); export: "
                    "length of the generated take (default 10)")
@@ -24,7 +32,7 @@ def add_bench_parser(sub) -> None:
                    help="export: leave out the full encode of the long take (the long row)")
     p.add_argument("--height", type=int, default=None,
                    help="render, export: picture height of the generated clip, 16:9 "
-                   "(default 720 for render, 1080 for export)")
+                   "(default 720 and 1080 for render, 720 with --variants, 1080 for export)")
     p.add_argument("--format", choices=["flac", "wav"], default="flac",
                    help="waveform: file format of the generated track (default flac)")
     p.add_argument("--json", type=Path, default=None,
@@ -49,9 +57,10 @@ def run_bench(args, display) -> int:
         return 0
     args.minutes = 60.0 if args.minutes is None else args.minutes
     if args.what == "timeline":
-        from ..ui import bench_timeline
+        from ..eval import bench_timeline
+        from ..ui.bench_timeline import measure  # the one command that drives a widget
         display.message(f"benchmark: timeline with a {args.minutes:g}-minute 48 kHz track...")
-        result = bench_timeline.run(out, minutes=args.minutes)
+        result = bench_timeline.run(out, measure, minutes=args.minutes)
         print(bench_timeline.table(result))
     elif args.what == "waveform":
         from ..eval import bench_waveform
@@ -59,6 +68,15 @@ def run_bench(args, display) -> int:
                         f"{args.format.upper()} file (generating it first)...")
         result = bench_waveform.run(out, minutes=args.minutes, fmt=args.format)
         print(bench_waveform.table(result))
+    elif not args.variants:
+        from ..eval import bench_stages
+        heights = (args.height,) if args.height else (720, 1080)
+        display.message(f"benchmark: export stages at {', '.join(f'{h}p' for h in heights)}, "
+                        f"a {args.frames}-frame edit in a {args.clip_seconds} s take, sync "
+                        "only and swap + sync with the shipped set...")
+        result = bench_stages.run(out, heights=heights, clip_s=args.clip_seconds,
+                                  edit_frames=args.frames)
+        print(bench_stages.table(result))
     else:
         from ..eval import bench_render
         height = args.height or 720

@@ -3,9 +3,27 @@ import json
 from swaptalk_desktop.cli import main
 
 
-def test_bench_render_writes_a_table_and_json(tmp_path, capsys):
+def test_bench_render_gives_each_stage_its_share(tmp_path, capsys):
+    out = tmp_path / "stages.json"
+    assert main(["bench", "render", "--height", "360", "--clip-seconds", "4", "--frames",
+                 "12", "--json", str(out)]) == 0
+    rows = json.loads(out.read_text())["rows"]
+    assert [(r["case"], r["size"], r["frames"]) for r in rows] == [
+        ("sync only", "640x360", 12), ("swap + sync", "640x360", 12)]
+    for r in rows:
+        assert r["write_mode"] == "smart" and 0 < r["frames_reencoded"] < 100
+        seconds = {s["stage"]: s["seconds"] for s in r["stages"]}
+        assert seconds["track the range"] > 0 and seconds["paste back (mask, warp, blend)"] > 0
+        # the stages account for the wall time, "other" being what they leave
+        assert abs(sum(seconds.values()) - r["wall_s"]) < 0.05 * r["wall_s"] + 0.02
+        # the one-off mouth library tracks the 4 s take around the edit
+        assert seconds["track the footage around it (mouth library, once per edit)"] > 0
+    assert "ms per frame" in capsys.readouterr().out
+
+
+def test_bench_render_variants_write_a_table_and_json(tmp_path, capsys):
     out = tmp_path / "bench.json"
-    assert main(["bench", "render", "--frames", "12", "--json", str(out)]) == 0
+    assert main(["bench", "render", "--variants", "--frames", "12", "--json", str(out)]) == 0
     result = json.loads(out.read_text())
     assert [r["frames"] for r in result["rows"]] == [12, 12, 12, 12]
     # the last row runs the shipped weights, the others the near-free test graphs
