@@ -23,6 +23,8 @@ from ..media import EncodeSettings
 from .job_client import HostClient
 from .job_progress import JobProgress, ProgressBook
 
+__all__ = ["ExportRequest", "JobManager", "JobRecord"]
+
 
 @dataclass(frozen=True)
 class ExportRequest:

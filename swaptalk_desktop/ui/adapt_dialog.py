@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..engine.adapt_plan import (
+from ..app.adapt import (
     DEFAULT_STEPS,
     MEASURED_ON,
     PHASES,

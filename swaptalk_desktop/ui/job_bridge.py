@@ -10,8 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from ..app.errors import log_dir
-from ..app.jobs import JobManager
-from ..engine.jobs import JobRecord
+from ..app.jobs import JobManager, JobRecord
 
 
 class JobBridge(QObject, JobManager):

@@ -14,10 +14,9 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QSizePolicy, QVBoxLayout, QWidget
 
+from ..app.context import EngineContext, make_context
 from ..app.preferences import Preferences
 from ..core.timebase import frame_to_timecode
-from ..engine import EngineContext
-from ..inference import ModelRegistry
 from ..media import VideoInfo
 from .actions import build_menus
 from .errors import guarded
@@ -268,7 +267,7 @@ class MainWindow(FileMixin, EditMixin, JobsMixin, AdaptMixin, MarkersMixin, Sequ
 
     def make_context(self) -> EngineContext:
         """A fresh context (one per worker thread) over the configured model folders."""
-        return EngineContext(ModelRegistry(extra_dirs=self.model_dirs()))
+        return make_context(self.model_dirs())
 
     def status_context(self) -> EngineContext:
         if self._status_ctx is None:

@@ -18,10 +18,9 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from ..app.context import EngineContext, RangeJob, RunOptions, prepared_for, preview_frame
 from ..app.errors import user_message
 from ..core.errors import SwapTalkError
-from ..engine import EngineContext, RangeJob, RunOptions, preview_frame
-from ..engine.prepare import prepared_for
 from ..media import VideoInfo, VideoReader
 
 log = logging.getLogger(__name__)

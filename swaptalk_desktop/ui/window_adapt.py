@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import logging
 
+from ..app.adapt import adaptable_sets, clock, work_folder
 from ..app.errors import user_message
 from ..app.project_jobs import model_set_for
 from ..core.commands import SetClipModelSet
 from ..core.errors import SwapTalkError
-from ..engine.adapt_job import work_folder
-from ..engine.adapt_plan import adaptable_sets, clock
 from .adapt_dialog import AdaptDialog, AdaptRequest
 
 log = logging.getLogger(__name__)

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from .. import __version__
+from ..app.cache import cache_folder, cache_usage, clear_cache
 from ..app.errors import user_message
 from ..app.jobs import ExportRequest
 from ..app.media_import import AUDIO_FILTER, PHOTO_FILTER, VIDEO_FILTER, describe_files
@@ -358,14 +359,13 @@ class FileMixin:
         return True
 
     def settings_dialog(self) -> SettingsDialog:
-        from ..engine.workdir import cache_root
         ctx = self.make_context()
         try:
             sets = [(s.id, s.description) for s in ctx.registry.sets()]
             default = ctx.registry.default_set_id()
         except SwapTalkError:
             sets, default = [], None
-        dialog = SettingsDialog(self.prefs, sets, default, self.provider_used, str(cache_root()),
+        dialog = SettingsDialog(self.prefs, sets, default, self.provider_used, str(cache_folder()),
                                 self)
         self._measure_cache(dialog)
         dialog.clearCacheRequested.connect(lambda: self._clear_cache(dialog))
@@ -374,18 +374,15 @@ class FileMixin:
         return dialog
 
     def _measure_cache(self, dialog: SettingsDialog) -> None:
-        from ..engine.workdir import cache_root, folder_size
         dialog.set_usage(None)
-        self.tasks.submit(lambda: folder_size(cache_root()) if cache_root().exists() else 0,
-                          on_done=dialog.set_usage, on_error=self.show_error)
+        self.tasks.submit(cache_usage, on_done=dialog.set_usage, on_error=self.show_error)
 
     def _clear_cache(self, dialog: SettingsDialog) -> None:
-        from ..engine.workdir import prune_cache
         if self.jobs.busy():
             self.show_error("wait for the running jobs to finish (or cancel them) before "
                             "clearing the cache")
             return
-        self.tasks.submit(lambda: prune_cache(limit_bytes=0), doing="clearing the cache",
+        self.tasks.submit(clear_cache, doing="clearing the cache",
                           on_done=lambda freed: (self.show_message(
                               f"cleared {freed / 1024**2:.1f} MiB of cache"),
                               self.jobs.forget_status(), self.preview.forget(),

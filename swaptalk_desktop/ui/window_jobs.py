@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from ..app.context import RangeJob, prepared_for
 from ..app.errors import user_message
 from ..app.job_progress import JobProgress
 from ..app.playback_frames import CachedFrames
@@ -14,8 +15,6 @@ from ..app.project_jobs import job_for_edit
 from ..core.errors import SwapTalkError
 from ..core.project import RangeEdit
 from ..core.timebase import format_range, frame_to_timecode
-from ..engine import RangeJob
-from ..engine.prepare import prepared_for
 from . import style
 from .audio_out import Overlay
 from .timeline import EditView
