@@ -14,16 +14,11 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 t0=$(date +%s)
 stamp() { echo "wheel_smoke: $1 ($(( $(date +%s) - t0 )) s)"; }
 
-# The wheel is built from a copy of what git would commit (tracked and untracked files that
-# .gitignore does not name), so stale build/ output or local caches cannot leak into it.
-rm -rf "$work/src" "$work/dist" "$work/venv" "$work/run"
-mkdir -p "$work/src" "$work/dist" "$work/run"
-(cd "$repo" && git ls-files -z --cached --others --exclude-standard \
-  | tar --null --ignore-failed-read -T - -cf - 2>/dev/null) | tar -xf - -C "$work/src"
+rm -rf "$work/dist" "$work/venv" "$work/run"
+mkdir -p "$work/run"
 "$python" -m venv "$work/venv"
 pip=("$work/venv/bin/python" -m pip)
-"${pip[@]}" wheel -q --no-deps "$work/src" -w "$work/dist"
-"$work/venv/bin/python" "$work/src/installer/mediapipe_wheel.py" "$work/dist" >/dev/null
+bash "$repo/installer/build_wheels.sh" "$work/dist" "$work/venv/bin/python"
 ls -l "$work/dist"
 stamp "built $(cd "$work/dist" && ls swaptalk_desktop-*.whl)"
 
@@ -54,4 +49,8 @@ t_demo=$(date +%s)
 "$work/venv/bin/swaptalk" demo -o "$work/run/demo"
 test -s "$work/run/demo/demo_result.mp4"
 stamp "swaptalk demo ran in $(( $(date +%s) - t_demo )) s: $(du -h "$work/run/demo/demo_result.mp4" | cut -f1) demo_result.mp4"
+QT_QPA_PLATFORM=offscreen "$work/venv/bin/python" -m swaptalk_desktop.ui.smoke 2>/dev/null \
+  | tee "$work/run/editor_smoke.json" | grep -q '"ok": true' \
+  || { cat "$work/run/editor_smoke.json"; echo "wheel_smoke: the editor did not come up" >&2; exit 1; }
+stamp "the editor came up: $(cat "$work/run/editor_smoke.json")"
 echo "wheel_smoke: ok"
