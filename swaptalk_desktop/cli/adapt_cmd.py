@@ -31,6 +31,7 @@ from ..engine.adapt_plan import (
     train_weights_file,
     weights_config_name,
 )
+from ..training.options import AdaptOptions
 from .render_cmd import POSITION_HELP
 from .train_cmd import _common_output, _progress, require_training_extras
 
@@ -179,6 +180,14 @@ def estimate_payload(args) -> tuple[dict, str]:
     return payload, "\n".join(lines)
 
 
+def adapt_options(args) -> AdaptOptions:
+    return AdaptOptions(video=args.video, exclude=tuple(args.exclude or ()),
+                        minutes=args.minutes, steps=args.steps, base_set=args.base_set,
+                        set_id=args.set_id, runs=args.runs, work=args.work, device=args.device,
+                        batch=args.batch, threads=args.threads, fp16=args.fp16,
+                        models_dirs=tuple(args.models_dir or ()))
+
+
 def run_adapt(args, display) -> int:
     if args.estimate:
         payload, text = estimate_payload(args)
@@ -188,7 +197,8 @@ def run_adapt(args, display) -> int:
     _stop_with_parent()
     from ..training.adapt import run_adapt as adapt
     with _stop_on_signals(display) as cancel:
-        payload = adapt(args, display, _progress(display, args.json_progress), cancel)
+        payload = adapt(adapt_options(args), display.message,
+                        _progress(display, args.json_progress), cancel)
     reused = payload["stages_reused"]
     origin = (f"{'/'.join(reused)} reused from {payload['base_set']}" if reused else
               f"other stages exported from {payload['base_set']}")

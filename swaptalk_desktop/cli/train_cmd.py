@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..core.cancel import CancelToken
 from ..core.errors import SwapTalkError
+from ..training.options import EncodeOptions, ExportOptions, StageOptions
 
 STAGES = ("vqgan", "identity", "expert", "sync", "swap")
 EXTRAS_MESSAGE = "training needs the training extras: bash scripts/setup.sh --dev"
@@ -270,17 +271,33 @@ def run_prepare(args, display) -> int:
 def run_encode(args, display) -> int:
     require_training_extras()
     from ..training.trainer.commands import run_encode as encode
+    opts = EncodeOptions(data=args.data, vqgan=args.vqgan, config=args.config, device=args.device,
+                         batch=args.batch, threads=args.threads, pack=args.pack)
     with _cancel_on_ctrl_c(display) as cancel:
-        payload = encode(args, display, _progress(display, args.json_progress), cancel)
+        payload = encode(opts, display.message, _progress(display, args.json_progress), cancel)
     display.done(payload, f"latents of {payload['clips']} clips in {payload['latents']}")
     return 0
+
+
+def stage_options(args) -> StageOptions:
+    """The stage's options from its arguments (the frozen runs and the vqgan/sync/swap extras
+    exist only on the stages that take them)."""
+    extra = {k: getattr(args, k) for k in ("vqgan", "identity", "expert", "identity_teacher",
+                                           "init", "gan", "low_res_weight") if hasattr(args, k)}
+    return StageOptions(data=args.data, run_dir=args.run_dir, config=args.config,
+                        steps=args.steps, batch=args.batch, lr=args.lr,
+                        accumulate=args.accumulate, seed=args.seed, device=args.device,
+                        amp=args.amp, resume=args.resume, checkpoint_every=args.checkpoint_every,
+                        validate_every=args.validate_every, log_every=args.log_every,
+                        ema=args.ema, threads=args.threads, cache_gb=args.cache_gb,
+                        stop_after=args.stop_after, **extra)
 
 
 def run_train(args, display) -> int:
     require_training_extras()
     from ..training.trainer.commands import run_stage
     with _cancel_on_ctrl_c(display) as cancel:
-        payload = run_stage(args.stage, args, display,
+        payload = run_stage(args.stage, stage_options(args), display.message,
                             _progress(display, args.json_progress), cancel)
     if payload["rank"] != 0:  # under torchrun only rank 0 reports
         return 0
@@ -322,7 +339,10 @@ def run_lips(args, display) -> int:
 def run_export(args, display) -> int:
     require_training_extras()
     from ..training.trainer.export_cmd import run_export as export
-    payload = export(args, display)
+    opts = ExportOptions(runs=args.runs, set_id=args.set_id, out=args.out, data=args.data,
+                         fp16=args.fp16, description=args.description, license=args.license,
+                         training_data=args.training_data, card=args.card, default=args.default)
+    payload = export(opts, display.message)
     display.done(payload, f"model set {payload['set_id']} ({', '.join(payload['stages'])}) "
                  f"installed in {payload['out']}")
     return 0

@@ -48,6 +48,7 @@ from .checkpoint_io import read_checkpoint, save_checkpoint
 from .configs import config_from_dict, config_to_dict
 from .data.clip_prep import PrepareOptions
 from .data.prepare import prepare_dataset
+from .options import AdaptOptions, Message
 from .stages import StageContext
 from .trainer import checkpointing as ckpt
 from .trainer.distributed import setup
@@ -94,24 +95,24 @@ def _default_set_id(base: str, clip: Path) -> str:
     return f"{base}-{stem}"
 
 
-def _settings(run_dir: Path, stage: str, cfg, args, steps: int) -> TrainSettings:
+def _settings(run_dir: Path, stage: str, cfg, opts: AdaptOptions, steps: int) -> TrainSettings:
     tiny = cfg.name == "tiny"
-    batch = args.batch or (16 if stage == "sync" and not tiny else 8)
+    batch = opts.batch or (16 if stage == "sync" and not tiny else 8)
     every = max(steps // 4, 1)
     return TrainSettings(run_dir=run_dir, steps=steps, batch=batch,
-                         lr=(TINY_LR if tiny else LR)[stage], seed=0, device=args.device,
+                         lr=(TINY_LR if tiny else LR)[stage], seed=0, device=opts.device,
                          checkpoint_every=every, validate_every=steps, log_every=max(every, 1),
-                         warmup_steps=max(steps // 10, 1), threads=args.threads,
+                         warmup_steps=max(steps // 10, 1), threads=opts.threads,
                          val_samples=16 if tiny else 64)
 
 
-def footage_of(args, info: VideoInfo) -> Footage:
+def footage_of(opts: AdaptOptions, info: VideoInfo) -> Footage:
     exclude = [parse_range(text, info.nominal_fps, info.frame_times)
-               for text in getattr(args, "exclude", None) or []]
+               for text in opts.exclude]
     footage = plan_footage(info.frame_times, info.duration_s, float(info.fps), exclude,
-                           args.minutes)
+                           opts.minutes)
     if footage.usable == 0:
-        raise InputError(f"{Path(args.video).name} has no footage outside the excluded ranges; "
+        raise InputError(f"{Path(opts.video).name} has no footage outside the excluded ranges; "
                          "adaptation needs frames of the actor that are not being replaced")
     return footage
 
@@ -159,81 +160,83 @@ def _start_over_if_changed(work: Path, plan: dict, say) -> None:
     write_text_atomic(path, json.dumps(plan, indent=1) + "\n")
 
 
-def _base_key(args, weights: Path) -> list:
+def _base_key(opts: AdaptOptions, weights: Path) -> list:
     """What identifies the base weights: the set's file, or the runs' steps (the copy of the
     runs in the work folder is rewritten on every start)."""
-    if not args.runs:
+    if not opts.runs:
         st = weights.stat()
         return [str(weights), st.st_size, st.st_mtime_ns]
-    return [[stage, (ckpt.read_state(Path(args.runs) / stage) or {}).get("step")]
+    return [[stage, (ckpt.read_state(Path(opts.runs) / stage) or {}).get("step")]
             for stage in ("vqgan", "sync", "swap", "expert")]
 
 
 def _plan(clip: Path, footage: Footage, base_id: str, base_key: list, cfg, steps: int,
-          args) -> dict:
+          opts: AdaptOptions) -> dict:
     st = clip.stat()
     return {"video": str(clip.resolve()), "video_size": st.st_size,
             "video_mtime_ns": st.st_mtime_ns, "exclude": [list(r) for r in footage.excluded],
             "cutoff": footage.cutoff, "base": base_id, "base_weights": base_key,
-            "config": cfg.name, "steps": steps, "batch": args.batch}
+            "config": cfg.name, "steps": steps, "batch": opts.batch}
 
 
-def run_adapt(args, display, progress, cancel: CancelToken) -> dict[str, Any]:
-    clip = Path(args.video)
+def run_adapt(opts: AdaptOptions, message: Message, progress,
+              cancel: CancelToken) -> dict[str, Any]:
+    clip = Path(opts.video)
     if not clip.is_file():
         raise InputError(f"{clip} does not exist; give a clip of the actor speaking")
-    registry = ModelRegistry(extra_dirs=args.models_dir)
-    if args.runs:
-        base_set, base_id = None, Path(args.runs).name
+    registry = ModelRegistry(extra_dirs=opts.models_dirs)
+    if opts.runs:
+        base_set, base_id = None, Path(opts.runs).name
     else:
-        base_set, weights, cfg, names = _base_from_set(registry, args.base_set)
+        base_set, weights, cfg, names = _base_from_set(registry, opts.base_set)
         base_id = base_set.id
-    set_id = args.set_id or _default_set_id(base_id, clip)
-    work = Path(args.work) if args.work else cache_root() / "adapt" / set_id
+    set_id = opts.set_id or _default_set_id(base_id, clip)
+    work = Path(opts.work) if opts.work else cache_root() / "adapt" / set_id
     work.mkdir(parents=True, exist_ok=True)
     info = probe_video(clip)
-    footage = footage_of(args, info)
+    footage = footage_of(opts, info)
     with _work_lock(work):
         if base_set is None:
-            weights, cfg, names = _base_from_runs(Path(args.runs), work)
-        return _adapt_in(work, args, display, progress, cancel, clip, info, footage, base_set,
+            weights, cfg, names = _base_from_runs(Path(opts.runs), work)
+        return _adapt_in(work, opts, message, progress, cancel, clip, info, footage, base_set,
                          base_id, set_id, (weights, cfg, names))
 
 
-def _adapt_in(work: Path, args, display, progress, cancel: CancelToken, clip: Path,
+def _adapt_in(work: Path, opts: AdaptOptions, message: Message, progress,
+              cancel: CancelToken, clip: Path,
               info: VideoInfo, footage: Footage, base_set, base_id: str, set_id: str,
               base: tuple) -> dict[str, Any]:
     weights, cfg, names = base
-    steps = args.steps or DEFAULT_STEPS.get(cfg.name, 1500)
-    _start_over_if_changed(work, _plan(clip, footage, base_id, _base_key(args, weights), cfg,
-                                       steps, args), display.message)
+    steps = opts.steps or DEFAULT_STEPS.get(cfg.name, 1500)
+    _start_over_if_changed(work, _plan(clip, footage, base_id, _base_key(opts, weights), cfg,
+                                       steps, opts), message)
     left_out = (f"; {footage.left_out} frames in or beside {len(footage.excluded)} excluded "
                 "range(s) left out" if footage.excluded else "")
-    display.message(f"adapting '{base_id}' ({cfg.name}) to {clip.name}: {footage.usable} "
-                    f"frames ({footage.usable_s:.1f} s){left_out}; work folder {work}")
+    message(f"adapting '{base_id}' ({cfg.name}) to {clip.name}: {footage.usable} "
+            f"frames ({footage.usable_s:.1f} s){left_out}; work folder {work}")
     overall = AdaptProgress(estimate(cfg.name, footage, steps, info.width * info.height / 1e6),
                             progress)
 
     # 1. the actor's clip as a one-clip dataset, without the excluded ranges
-    opts = PrepareOptions(crop_size=cfg.vqgan.crop_size, val_fraction=0.1, holdout_fraction=0,
+    prep = PrepareOptions(crop_size=cfg.vqgan.crop_size, val_fraction=0.1, holdout_fraction=0,
                           max_seconds=footage.max_seconds(info.frame_times),
                           exclude=tuple(footage.excluded))
-    report = prepare_dataset([clip], work / "data", options=opts, progress=overall,
-                             cancel=cancel, message=display.message)
+    report = prepare_dataset([clip], work / "data", options=prep, progress=overall,
+                             cancel=cancel, message=message)
     rec = report.index.clips[0]
     if not rec.has_audio or rec.audio_silent:
         raise InputError(f"{clip.name} has no audible sound; adaptation learns the actor's "
                          "lips from their own speech, so the clip needs its audio")
 
     # 2. decoder, then 3. sync, each resumable in its own run folder
-    dist = setup(args.device)
+    dist = setup(opts.device)
     runs: dict[str, Path] = {"vqgan": weights}
     if "expert" in names:
         runs["expert"] = weights
     for stage, options in (("vqgan", {"init": weights, "decoder_only": True}),
                            ("sync", {"init": weights})):
-        ctx = StageContext(config=cfg, settings=_settings(work / stage, stage, cfg, args, steps),
-                           dist=dist, data=work / "data", runs=runs, message=display.message,
+        ctx = StageContext(config=cfg, settings=_settings(work / stage, stage, cfg, opts, steps),
+                           dist=dist, data=work / "data", runs=runs, message=message,
                            progress=overall, cancel=cancel, options=options)
         train_stage(stage, ctx)
     cancel.raise_if_cancelled()
@@ -257,21 +260,21 @@ def _adapt_in(work: Path, args, display, progress, cancel: CancelToken, clip: Pa
         if "swap" in names:
             swap = build_module("swap", cfg)
             ckpt.load_run_module(weights, "swap", swap)
-        license, base_data = "research use only", f"training runs in {args.runs}"
+        license, base_data = "research use only", f"training runs in {opts.runs}"
     from .export.model_set import export_model_set
-    minutes = f"{footage.usable_s / 60:.1f} min of " if args.minutes else ""
+    minutes = f"{footage.usable_s / 60:.1f} min of " if opts.minutes else ""
     if footage.excluded:
         minutes += f"(outside {len(footage.excluded)} edited range(s)) "
     lips = None
     if base_set is not None and base_set.stages.get("lips"):
         lips = _adapt_lips(base_set, work, out, set_id, license=license,
                            training_data=f"{base_data}; fine-tuned on {minutes}{clip.name}",
-                           say=display.message, cancel=cancel)
+                           say=message, cancel=cancel)
         reuse["lips"] = [lips["model"]]
     export_model_set(vqgan, swap, sync, out, set_id, stages=stages, reuse=reuse,
                      description=f"{base_id} adapted to {clip.name}", license=license,
                      training_data=f"{base_data}; fine-tuned on {minutes}{clip.name}",
-                     fp16=args.fp16, parity_inputs=parity_crops(work / "data"), verbose=False)
+                     fp16=opts.fp16, parity_inputs=parity_crops(work / "data"), verbose=False)
     kept = {"vqgan": vqgan, "sync": sync}
     base_modules = read_checkpoint(weights)
     for name in ("swap", "expert", "identity"):

@@ -1,5 +1,6 @@
-"""What ``swaptalk train encode|vqgan|identity|expert|sync|swap`` do once arguments are parsed
-(the CLI module stays torch-free; everything torch-related happens here)."""
+"""What ``swaptalk train encode|vqgan|identity|expert|sync|swap`` do once the CLI has turned its
+arguments into options (training/options.py; the CLI module stays torch-free, everything
+torch-related happens here)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from ...core.cancel import CancelToken
 from ...core.errors import InputError
 from ..configs import CONFIG_NAMES, config_from_dict, model_config
+from ..options import EncodeOptions, Message, StageOptions
 from ..stages import StageContext
 from . import checkpointing as ckpt
 from .defaults import interval_default, stage_default
@@ -38,48 +40,49 @@ def resolve_config(name: str | None, run: Path | None, frozen: dict[str, Path]):
     return cfg
 
 
-def settings_from_args(args, stage: str, config_name: str) -> TrainSettings:
+def settings_from_options(opts: StageOptions, stage: str, config_name: str) -> TrainSettings:
     def pick(key: str, default: Any) -> Any:
-        value = getattr(args, key, None)
+        value = getattr(opts, key)
         return default if value is None else value
 
     return TrainSettings(
-        run_dir=Path(args.run_dir), steps=int(pick("steps", stage_default(stage, config_name,
+        run_dir=Path(opts.run_dir), steps=int(pick("steps", stage_default(stage, config_name,
                                                                       "steps"))),
         batch=int(pick("batch", stage_default(stage, config_name, "batch"))),
         lr=float(pick("lr", stage_default(stage, config_name, "lr"))),
-        seed=int(args.seed), device=args.device, amp=args.amp, accumulate=int(args.accumulate),
+        seed=int(opts.seed), device=opts.device, amp=opts.amp, accumulate=int(opts.accumulate),
         checkpoint_every=int(pick("checkpoint_every",
                                   interval_default(config_name, "checkpoint_every"))),
         validate_every=int(pick("validate_every",
                                 interval_default(config_name, "validate_every"))),
         log_every=int(pick("log_every", interval_default(config_name, "log_every"))),
-        resume=bool(args.resume), ema_decay=float(args.ema), threads=args.threads,
-        cache_bytes=int(float(args.cache_gb) * (1 << 30)), stop_after=args.stop_after)
+        resume=bool(opts.resume), ema_decay=float(opts.ema), threads=opts.threads,
+        cache_bytes=int(float(opts.cache_gb) * (1 << 30)), stop_after=opts.stop_after)
 
 
-def frozen_runs(args) -> dict[str, Path]:
-    return {k: Path(getattr(args, k)) for k in ("vqgan", "identity", "expert")
-            if getattr(args, k, None)}
+def frozen_runs(opts: StageOptions | EncodeOptions) -> dict[str, Path]:
+    return {k: Path(getattr(opts, k)) for k in ("vqgan", "identity", "expert")
+            if getattr(opts, k, None)}
 
 
-def run_stage(stage: str, args, display, progress, cancel: CancelToken) -> dict:
-    runs = frozen_runs(args)
-    cfg = resolve_config(args.config, Path(args.run_dir), runs)
-    settings = settings_from_args(args, stage, cfg.name)
-    info = setup(args.device)
+def run_stage(stage: str, opts: StageOptions, message: Message, progress,
+              cancel: CancelToken) -> dict:
+    runs = frozen_runs(opts)
+    cfg = resolve_config(opts.config, Path(opts.run_dir), runs)
+    settings = settings_from_options(opts, stage, cfg.name)
+    info = setup(opts.device)
     options: dict[str, Any] = {}
-    if getattr(args, "gan", None) is not None:
-        options["gan"] = args.gan
-    if getattr(args, "identity_teacher", None) is not None:
-        options["identity_teacher"] = args.identity_teacher
-    if getattr(args, "init", None):
-        options["init"] = str(args.init)
-    if getattr(args, "low_res_weight", None):
-        options["low_res_weight"] = float(args.low_res_weight)
+    if opts.gan is not None:
+        options["gan"] = opts.gan
+    if opts.identity_teacher is not None:
+        options["identity_teacher"] = opts.identity_teacher
+    if opts.init:
+        options["init"] = str(opts.init)
+    if opts.low_res_weight:
+        options["low_res_weight"] = float(opts.low_res_weight)
     try:
-        ctx = StageContext(config=cfg, settings=settings, dist=info, data=Path(args.data),
-                           runs=runs, message=display.message if info.main else _quiet,
+        ctx = StageContext(config=cfg, settings=settings, dist=info, data=Path(opts.data),
+                           runs=runs, message=message if info.main else _quiet,
                            progress=progress if info.main else None, cancel=cancel,
                            options=options)
         result = train_stage(stage, ctx)
@@ -96,34 +99,34 @@ def _quiet(text: str) -> None:
     return None
 
 
-def run_encode(args, display, progress, cancel: CancelToken) -> dict:
+def run_encode(opts: EncodeOptions, message: Message, progress, cancel: CancelToken) -> dict:
     from ...media.dataset_layout import load_index
     from ..archs import build_module
     from ..data.latents import encode_dataset
     from .distributed import choose_device
 
-    if args.threads:
+    if opts.threads:
         import torch
-        torch.set_num_threads(args.threads)
-    runs = {"vqgan": Path(args.vqgan)}
-    cfg = resolve_config(args.config, None, runs)
-    index = load_index(args.data)
+        torch.set_num_threads(opts.threads)
+    runs = {"vqgan": Path(opts.vqgan)}
+    cfg = resolve_config(opts.config, None, runs)
+    index = load_index(opts.data)
     if index.crop_size != cfg.vqgan.crop_size:
-        raise InputError(f"{args.data} holds {index.crop_size} px crops but the VQGAN works on "
+        raise InputError(f"{opts.data} holds {index.crop_size} px crops but the VQGAN works on "
                          f"{cfg.vqgan.crop_size} px")
     vqgan = build_module("vqgan", cfg)
     ckpt.load_run_module(runs["vqgan"], "vqgan", vqgan)
-    device = choose_device(args.device)
+    device = choose_device(opts.device)
     vqgan.to(device)
     fingerprint = ckpt.module_fingerprint(vqgan)
-    folder = encode_dataset(index, vqgan, fingerprint, device=device, batch=args.batch,
-                            progress=progress, cancel=cancel, message=display.message)
+    folder = encode_dataset(index, vqgan, fingerprint, device=device, batch=opts.batch,
+                            progress=progress, cancel=cancel, message=message)
     out = {"latents": str(folder), "fingerprint": fingerprint, "clips": len(index.clips)}
-    if getattr(args, "pack", None):
+    if opts.pack:
         from ..data.pack import build_pack
-        sizes = build_pack(Path(args.data), runs["vqgan"], fingerprint, Path(args.pack))
-        out["pack"] = {"folder": str(args.pack), "bytes": sizes}
-        display.message(f"data pack {args.pack}: {sizes['total'] / 2**20:.1f} MiB "
+        sizes = build_pack(Path(opts.data), runs["vqgan"], fingerprint, Path(opts.pack))
+        out["pack"] = {"folder": str(opts.pack), "bytes": sizes}
+        message(f"data pack {opts.pack}: {sizes['total'] / 2**20:.1f} MiB "
                         f"(codes {sizes['codes'] / 2**20:.1f}, mel {sizes['mel'] / 2**20:.1f}, "
                         f"landmarks {sizes['landmarks'] / 2**20:.1f})")
     return out

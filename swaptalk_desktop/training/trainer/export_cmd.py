@@ -15,6 +15,7 @@ from ...inference.manifest import TRAIN_WEIGHTS_SUFFIX
 from ..archs import build_module
 from ..checkpoint_io import save_checkpoint
 from ..configs import config_from_dict, config_to_dict
+from ..options import ExportOptions, Message
 from . import checkpointing as ckpt
 
 
@@ -57,31 +58,31 @@ def parity_crops(data: Path | None, count: int = 8) -> dict[str, np.ndarray] | N
     return {"image": crops}
 
 
-def run_export(args, display) -> dict:
+def run_export(opts: ExportOptions, message: Message) -> dict:
     from ..export.model_set import export_model_set
 
-    runs = Path(args.runs)
+    runs = Path(opts.runs)
     cfg, modules, metas = load_runs(runs)
-    out = Path(args.out) if args.out else user_model_dir() / args.set_id
-    data = Path(args.data) if args.data else None
+    out = Path(opts.out) if opts.out else user_model_dir() / opts.set_id
+    data = Path(opts.data) if opts.data else None
     if data is None and metas["vqgan"].get("inputs", {}).get("data"):
         candidate = Path(metas["vqgan"]["inputs"]["data"])
         data = candidate if (candidate / "dataset.json").is_file() else None
     parity = parity_crops(data)
     if parity is not None and parity["image"].shape[1] != cfg.vqgan.crop_size:
         parity = None
-    training_data = args.training_data or _describe_data(data)
+    training_data = opts.training_data or _describe_data(data)
     report = export_model_set(
-        modules["vqgan"], modules.get("swap"), modules.get("sync"), out, args.set_id,
-        description=args.description or f"SwapTalk {cfg.name} ({', '.join(sorted(modules))})",
-        license=args.license, training_data=training_data, card=args.card, fp16=args.fp16,
-        make_default=args.default, parity_inputs=parity, verbose=False)
-    display.message(report.table())
-    weights = train_weights_path(out, args.set_id)
-    save_checkpoint(weights, modules, meta={"config": config_to_dict(cfg), "set_id": args.set_id,
+        modules["vqgan"], modules.get("swap"), modules.get("sync"), out, opts.set_id,
+        description=opts.description or f"SwapTalk {cfg.name} ({', '.join(sorted(modules))})",
+        license=opts.license, training_data=training_data, card=opts.card, fp16=opts.fp16,
+        make_default=opts.default, parity_inputs=parity, verbose=False)
+    message(report.table())
+    weights = train_weights_path(out, opts.set_id)
+    save_checkpoint(weights, modules, meta={"config": config_to_dict(cfg), "set_id": opts.set_id,
                                             "runs": {k: m.get("weights") for k, m in
                                                      metas.items()}})
-    return {"set_id": args.set_id, "out": str(out), "manifest": str(out / "manifest.json"),
+    return {"set_id": opts.set_id, "out": str(out), "manifest": str(out / "manifest.json"),
             "stages": sorted(s for s in ("encode", "decode", "swap", "sync")
                              if s in ("encode", "decode") or s in modules),
             "train_weights": str(weights), "parity_ok": report.ok}
