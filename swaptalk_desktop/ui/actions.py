@@ -100,11 +100,11 @@ def build_menus(w: MainWindow) -> Actions:
     _add(a, edit, "mark_out", "Mark &Out", w.mark_out, "O")
     _add(a, edit, "clear_marks", "&Clear Marks", w.clear_marks, "Alt+X")
     edit.addSeparator()
-    _add(a, edit, "adapt_actor", "Adapt to This &Actor…", w.adapt_dialog, None,
+    _add(a, edit, "adapt_actor", "Adapt to This &Actor…", w.adapt.open_dialog, None,
          "Fine-tune the model set on this clip's actor (outside the edit ranges); the clip's "
          "edits then use the adapted set")
     _add(a, edit, "project_models", "Use the &Project's Model Set for This Clip",
-         w.use_project_models)
+         w.adapt.use_project_models)
 
     play = bar.addMenu("&Playback")
     _add(a, play, "play", "&Play / Pause", w.playback.toggle, "Space")

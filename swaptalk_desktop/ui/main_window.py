@@ -16,9 +16,11 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QSizePolicy, QVBoxLayout
 
 from ..app.context import EngineContext, make_context
 from ..app.preferences import Preferences
+from ..app.project_jobs import model_set_for
 from ..core.timebase import frame_to_timecode
 from ..media import VideoInfo
 from .actions import build_menus
+from .adapt_controller import AdaptController, OpenClip, WindowCalls
 from .errors import guarded
 from .inspector import Inspector
 from .job_bridge import JobBridge
@@ -35,7 +37,6 @@ from .timeline.sequence_strip import SequenceStrip
 from .transport_keys import TransportKeys
 from .viewer import Viewer
 from .widgets import ElidedLabel
-from .window_adapt import AdaptMixin
 from .window_edit import EditMixin
 from .window_files import FileMixin
 from .window_jobs import JobsMixin
@@ -61,8 +62,7 @@ def initial_size() -> tuple[int, int]:
     return min(1440, max(800, free.width())), min(900, max(600, free.height()))
 
 
-class MainWindow(FileMixin, EditMixin, JobsMixin, AdaptMixin, MarkersMixin, SequenceMixin,
-                 QMainWindow):
+class MainWindow(FileMixin, EditMixin, JobsMixin, MarkersMixin, SequenceMixin, QMainWindow):
     def __init__(self, prefs: Preferences | None = None, *, models_dirs: list[Path] = (),
                  session_lock: bool = True):
         super().__init__()
@@ -102,6 +102,10 @@ class MainWindow(FileMixin, EditMixin, JobsMixin, AdaptMixin, MarkersMixin, Sequ
             self.controller.acquire_lock()
         self.preview = PreviewWorker(self.make_context, self)
         self.jobs = JobBridge(self.model_dirs, self)
+        self.adapt = AdaptController(self, self.controller, self.jobs, WindowCalls(
+            open_clip=self._open_clip, make_context=self.make_context, model_dirs=self.model_dirs,
+            models_changed=self._models_changed, show_error=self.show_error,
+            show_message=self.show_message))
         self.playback = PlaybackController(self)
         self.transport = TransportKeys(self.playback, self.step, self)
 
@@ -231,7 +235,7 @@ class MainWindow(FileMixin, EditMixin, JobsMixin, AdaptMixin, MarkersMixin, Sequ
         self.inspector.addRequested.connect(self.add_edit)
         self.inspector.processRequested.connect(lambda e: self.process_edits([e]))
         self.inspector.removeRequested.connect(self.remove_edit)
-        self.inspector.adaptRequested.connect(self.adapt_dialog)
+        self.inspector.adaptRequested.connect(self.adapt.open_dialog)
 
         t = self.timeline
         t.playheadDragged.connect(self.seek)
@@ -273,6 +277,25 @@ class MainWindow(FileMixin, EditMixin, JobsMixin, AdaptMixin, MarkersMixin, Sequ
         if self._status_ctx is None:
             self._status_ctx = self.make_context()
         return self._status_ctx
+
+    def _models_changed(self) -> None:
+        """A model set was installed: every context rescans the model folders."""
+        self._status_ctx = None
+        self.preview.reset()
+
+    def _open_clip(self) -> OpenClip | None:
+        clip = self._clip()
+        if clip is None or self.info is None:
+            return None
+        return OpenClip(self.clip_id, clip, self.info)
+
+    def models_text(self) -> str:
+        """Which set the open clip's edits use, for the inspector and the status bar."""
+        clip = self._clip()
+        if clip is not None and clip.model_set:
+            return f"{clip.model_set} (adapted for this clip)"
+        return model_set_for(self.controller.project, self.clip_id) or self.model_set_used or \
+            "the default set"
 
     @staticmethod
     def _encoders() -> list[str]:

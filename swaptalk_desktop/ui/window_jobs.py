@@ -276,7 +276,7 @@ class JobsMixin:
         if record.state == "failed":
             self.show_error(f"{record.title}: {gui_wording(record.error or '')}")
         elif record.state == "done" and record.kind == "adapt":
-            self.adapt_finished(record)
+            self.adapt.finished(record)
         elif record.state == "done":
             self._note_provider(record.result)
             output = record.payload.get("output") if record.kind == "export" else None

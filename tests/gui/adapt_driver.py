@@ -34,7 +34,7 @@ def main() -> int:
     def poll() -> None:
         if not state["queued"] and window.info is not None:
             state["queued"] = True
-            dialog = window.adapt_dialog()
+            dialog = window.adapt.open_dialog()
             dialog.base.setCurrentIndex(dialog.base.findData(base))
             dialog.minutes.setValue(0)
             dialog.steps.setValue(int(steps))

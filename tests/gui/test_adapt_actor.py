@@ -66,7 +66,7 @@ def adapting(qtbot, models_dir, tmp_path_factory):
 
 def start_adapt(w, steps: int) -> str:
     w.acts.adapt_actor.trigger()
-    dialog = w.adapt_window
+    dialog = w.adapt.dialog
     assert isinstance(dialog, AdaptDialog) and dialog.isVisible()
     dialog.base.setCurrentIndex(dialog.base.findData(BASE_ID))
     dialog.minutes.setValue(0)  # all of the usable footage
@@ -80,7 +80,7 @@ def start_adapt(w, steps: int) -> str:
 def test_adapt_to_this_actor(qtbot, adapting, tmp_path):
     w, clip_id, edit, records = adapting
     w.acts.adapt_actor.trigger()
-    dialog = w.adapt_window
+    dialog = w.adapt.dialog
     dialog.base.setCurrentIndex(dialog.base.findData(BASE_ID))
     dialog.minutes.setValue(0)
     # 75 frames; [30, 45) and the 0.1 s of sound either side (frames 28-47) are left out

@@ -17,7 +17,7 @@ def test_without_training_extras(qtbot, window, clip, monkeypatch):
     w.controller.push(SetMarks(clip_id, 10, 20))
     w.add_edit()
     w.inspector.adapt_button.click()  # the inspector's button, as Edit ▸ Adapt does
-    dialog = w.adapt_window
+    dialog = w.adapt.dialog
     assert isinstance(dialog, AdaptDialog) and dialog.isVisible()
     assert dialog.error.text() == EXTRAS_MESSAGE
     assert not dialog.start_button.isEnabled()
@@ -29,5 +29,5 @@ def test_without_training_extras(qtbot, window, clip, monkeypatch):
 
 def test_without_an_open_clip(qtbot, window):
     window.acts.adapt_actor.trigger()
-    assert window.adapt_window is None
+    assert window.adapt.dialog is None
     assert "open a clip" in window.statusBar().currentMessage()
