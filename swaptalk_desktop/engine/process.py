@@ -28,7 +28,7 @@ from .track_span import track_span
 from .workdir import JobFolder, prune_cache, stable_key
 
 log = logging.getLogger(__name__)
-ENGINE_REVISION = 9
+ENGINE_REVISION = 10
 """Bump when a change makes old cached chunks wrong."""
 
 
@@ -77,7 +77,13 @@ def ensure_track(p: PreparedJob, folder: JobFolder, ctx: EngineContext,
     if path.exists():
         return FaceTrack.load(path)
     job = p.job
-    track = track_span(p, ctx, job.start, job.stop, "track", progress, cancel)
+    if mouth_sync.uses_mouth_library(p):
+        # the footage the mouth library tracks holds the range: one pass gives both, and the
+        # range's face is the very face whose mouths the library offers
+        track = mouth_sync.ensure_library(p, folder, ctx, progress, cancel).span(job.start,
+                                                                                 job.stop)
+    else:
+        track = track_span(p, ctx, job.start, job.stop, "track", progress, cancel)
     if not track.present.any():
         raise InputError(f"no face found in {p.range_label()} of {p.info.path.name}; choose a "
                          "range where the face is visible")

@@ -112,6 +112,16 @@ class FaceTrack:
         i = int(np.searchsorted(bounds, frame, side="right")) - 1
         return int(bounds[i]), int(bounds[i + 1])
 
+    def span(self, start: int, stop: int) -> FaceTrack:
+        """The part of the track over frames ``[start, stop)`` (inside it), with its cuts."""
+        if not self.start <= start < stop <= self.stop:
+            raise IndexError(f"frames [{start}, {stop}) are not inside the track "
+                             f"[{self.start}, {self.stop})")
+        lo, hi = start - self.start, stop - self.start
+        cuts = self.cuts[(self.cuts > start) & (self.cuts < stop)]
+        return FaceTrack(start=start, landmarks=self.landmarks[lo:hi].copy(),
+                         present=self.present[lo:hi].copy(), cuts=cuts)
+
     def save(self, path: str | Path) -> None:
         """Write an ``.npz`` (no pickled objects), atomically."""
         with atomic_path(path) as tmp, open(tmp, "wb") as fh:

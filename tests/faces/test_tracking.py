@@ -329,3 +329,16 @@ def test_face_coming_back_elsewhere_in_the_shot(astronaut_face: FaceDetection) -
     track = track_faces(frames, ReplayLandmarker(per_frame), TargetSpec("index", index=0),
                         smooth=False)
     assert track.present.tolist() == [True] * 10 + [False] * 25
+
+
+def test_span_of_a_track_keeps_its_frames_and_inner_cuts() -> None:
+    lm = np.random.default_rng(0).random((10, 478, 2)).astype(np.float32)
+    present = np.ones(10, bool)
+    present[6] = False
+    track = FaceTrack(start=20, landmarks=lm, present=present, cuts=np.array([23, 27]))
+    part = track.span(22, 28)
+    assert (part.start, part.stop) == (22, 28) and list(part.cuts) == [23, 27]
+    assert np.array_equal(part.landmarks, lm[2:8]) and not part.present[4]
+    assert list(track.span(24, 27).cuts) == []  # a cut at the span's first frame is its start
+    with pytest.raises(IndexError):
+        track.span(19, 25)
