@@ -7,19 +7,26 @@ from pathlib import Path
 
 def add_bench_parser(sub) -> None:
     p = sub.add_parser("bench", help="measure throughput (prints a table, saves JSON)")
-    p.add_argument("what", choices=["render", "waveform", "timeline", "export"],
+    p.add_argument("what", choices=["render", "waveform", "timeline", "export", "scrub"],
                    help="render: where an export's seconds go, stage by stage, sync only and "
                    "swap + sync with the shipped set at 720p and 1080p (--variants: the "
                    "engine's own cost through test graphs); waveform: peak pyramid "
                    "build, cached load and zoom/pan redraws of a long 48 kHz track; timeline: "
                    "the editor's timeline drawing that track (offscreen Qt); export: smart "
                    "render vs full encode of a long 1080p take with one 3 s edit, and the "
-                   "3 s rendered alone")
+                   "3 s rendered alone; scrub: playhead move to that frame's picture in the "
+                   "editor's viewer, inside a processed edit, edits not processed yet and "
+                   "outside them (offscreen Qt)")
     p.add_argument("--frames", type=int, default=75,
                    help="render: frames in the edit (with --variants: in the clip; "
                    "default 75)")
     p.add_argument("--clip-seconds", type=int, default=10,
-                   help="render: length of the generated take around the edit (default 10)")
+                   help="render: length of the generated take around the edit; scrub: "
+                   "length of the generated take (default 10)")
+    p.add_argument("--moves", type=int, default=40,
+                   help="scrub: playhead moves per case (default 40)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="scrub: seed of the frames the playhead visits (default 0)")
     p.add_argument("--variants", action="store_true",
                    help="render: compare batch sizes and x264 presets through test graphs "
                    "and the shipped set, whole clip re-rendered")
@@ -31,8 +38,9 @@ def add_bench_parser(sub) -> None:
     p.add_argument("--no-full", action="store_true",
                    help="export: leave out the full encode of the long take (the long row)")
     p.add_argument("--height", type=int, default=None,
-                   help="render, export: picture height of the generated clip, 16:9 "
-                   "(default 720 and 1080 for render, 720 with --variants, 1080 for export)")
+                   help="render, export, scrub: picture height of the generated clip, 16:9 "
+                   "(default 720 and 1080 for render, 720 with --variants and for scrub, "
+                   "1080 for export)")
     p.add_argument("--format", choices=["flac", "wav"], default="flac",
                    help="waveform: file format of the generated track (default flac)")
     p.add_argument("--json", type=Path, default=None,
@@ -53,6 +61,17 @@ def run_bench(args, display) -> int:
         result = bench_export.run(out, minutes=minutes, width=width, height=height,
                                   preset=args.preset, full=not args.no_full)
         print(bench_export.table(result))
+        display.message(f"saved {out}")
+        return 0
+    if args.what == "scrub":
+        from ..eval import bench_scrub
+        from ..ui.bench_scrub import measure  # drives the editor window, like timeline
+        height = args.height or 720
+        display.message(f"benchmark: scrubbing a {args.clip_seconds} s {height}p take in the "
+                        f"editor, {args.moves} moves per case (processing its edit first)...")
+        result = bench_scrub.run(out, measure, seconds=args.clip_seconds, height=height,
+                                 moves=args.moves, seed=args.seed)
+        print(bench_scrub.table(result))
         display.message(f"saved {out}")
         return 0
     args.minutes = 60.0 if args.minutes is None else args.minutes

@@ -32,3 +32,28 @@ def test_bench_render_variants_write_a_table_and_json(tmp_path, capsys):
     assert [r["model_set"] for r in result["rows"]] == ["synthetic"] * 3 + ["swaptalk-small-v2"]
     assert all(r["fps"] > 0 and r["write_fps"] > 0 for r in result["rows"])
     assert "time_ratio_vs_first" in capsys.readouterr().out
+
+
+def test_bench_scrub_times_each_case_in_the_editor(tmp_path, capsys, monkeypatch):
+    import pytest
+    pytest.importorskip("PySide6")
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    monkeypatch.setenv("SDL_AUDIODRIVER", "dummy")
+    out = tmp_path / "scrub.json"
+    assert main(["bench", "scrub", "--clip-seconds", "3", "--height", "240", "--moves", "2",
+                 "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    cases = {c["case"]: c for c in result["cases"]}
+    assert list(cases) == ["processed", "not processed, swap + sync",
+                           "not processed, swap only", "outside"]
+    for c in cases.values():
+        assert c["moves"] == c["shown"] == 2
+        assert 0 < c["shown_ms_p50"] <= c["shown_ms_p95"] <= c["shown_ms_max"] < 30_000
+        assert c["painted_ms_p50"] >= c["shown_ms_p50"] * 0.5
+    assert cases["processed"]["user_sees"] == ["processed (from cache)"]
+    assert cases["processed"]["picture_changed"] == "2/2"
+    assert cases["outside"]["user_sees"] == ["outside the edits: source shown"]
+    for row in result["moves"]:  # the frame shown is the frame the playhead moved to
+        assert row["playhead"] == row["viewer_index"] == row["frame"]
+    assert result["max_stall_ms"] >= 0
+    assert "shown_ms_p95" in capsys.readouterr().out
