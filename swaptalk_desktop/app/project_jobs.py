@@ -61,7 +61,7 @@ def jobs_for_clip(project: Project, clip_id: str) -> list[RangeJob]:
 def sequence_parts(project: Project):
     """The project's sequence for :func:`.sequence_export.export_sequence`: each clip's
     file, its trim and every edit of that clip (the export leaves out those outside it)."""
-    from .sequence_export import SequencePart
+    from ..engine.sequence_export import SequencePart
 
     if not project.sequence:
         raise InputError("the sequence is empty; open a clip (it goes in the sequence) first")
