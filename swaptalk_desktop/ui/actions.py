@@ -125,23 +125,26 @@ def build_menus(w: MainWindow) -> Actions:
     play.addSeparator()
     _add(a, play, "start", "Go to Start", lambda: w.seek(0), "Home")
     _add(a, play, "end", "Go to End", w.seek_end, "End")
-    _add(a, play, "go_in", "Go to &In Mark", lambda: w.go_to_mark("in"), "Shift+I")
-    _add(a, play, "go_out", "Go to &Out Mark", lambda: w.go_to_mark("out"), "Shift+O")
-    _add(a, play, "prev_edit_point", "Previous &Edit Point", lambda: w.go_to_edit_point(-1),
-         "Up", "The previous edit's start or end, or the clip's first frame")
-    _add(a, play, "next_edit_point", "Next E&dit Point", lambda: w.go_to_edit_point(1), "Down",
+    _add(a, play, "go_in", "Go to &In Mark", lambda: w.markers.go_to_mark("in"), "Shift+I")
+    _add(a, play, "go_out", "Go to &Out Mark", lambda: w.markers.go_to_mark("out"), "Shift+O")
+    _add(a, play, "prev_edit_point", "Previous &Edit Point",
+         lambda: w.markers.go_to_edit_point(-1), "Up",
+         "The previous edit's start or end, or the clip's first frame")
+    _add(a, play, "next_edit_point", "Next E&dit Point",
+         lambda: w.markers.go_to_edit_point(1), "Down",
          "The next edit's start or end (the frame after it), or the clip's last frame")
 
     markers = bar.addMenu("&Markers")
-    _add(a, markers, "add_marker", "&Add Marker", w.add_marker, "M",
+    _add(a, markers, "add_marker", "&Add Marker", w.markers.add, "M",
          "A marker at the playhead; M on a marker opens its name and colour")
-    _add(a, markers, "edit_marker", "&Edit Marker at Playhead…", w.edit_marker, None,
+    _add(a, markers, "edit_marker", "&Edit Marker at Playhead…", w.markers.edit, None,
          "Rename or recolour the marker at the playhead (or press M on it)")
-    _add(a, markers, "delete_marker", "&Delete Marker at Playhead", w.delete_marker,
+    _add(a, markers, "delete_marker", "&Delete Marker at Playhead", w.markers.delete,
          "Ctrl+Alt+M")
     markers.addSeparator()
-    _add(a, markers, "next_marker", "Go to &Next Marker", lambda: w.go_to_marker(1), "Shift+M")
-    _add(a, markers, "prev_marker", "Go to &Previous Marker", lambda: w.go_to_marker(-1),
+    _add(a, markers, "next_marker", "Go to &Next Marker", lambda: w.markers.go_to_marker(1),
+         "Shift+M")
+    _add(a, markers, "prev_marker", "Go to &Previous Marker", lambda: w.markers.go_to_marker(-1),
          "Ctrl+Shift+M")
 
     sequence = bar.addMenu("&Sequence")
@@ -167,8 +170,8 @@ def build_menus(w: MainWindow) -> Actions:
     _add(a, view, "view_b", "Processed (B)", lambda: w.viewer.set_mode("processed"), "2")
     _add(a, view, "view_ab", "Wipe A | B", lambda: w.viewer.set_mode("split"), "3")
     view.addSeparator()
-    _add(a, view, "zoom_in", "Zoom Timeline &In", w.zoom_in, ["=", "+"])
-    _add(a, view, "zoom_out", "Zoom Timeline &Out", w.zoom_out, "-")
+    _add(a, view, "zoom_in", "Zoom Timeline &In", w.timeline.zoom_in, ["=", "+"])
+    _add(a, view, "zoom_out", "Zoom Timeline &Out", w.timeline.zoom_out, "-")
     _add(a, view, "zoom_fit", "Zoom Timeline to Fit", w.zoom_to_fit, "Shift+Z")
     view.addSeparator()
     for dock in [*w.docks, w.sequence_dock]:

@@ -23,22 +23,12 @@ from ..app.errors import user_message
 from ..app.jobs import JobRecord
 from ..core.commands import SetClipModelSet
 from ..core.errors import SwapTalkError
-from ..core.project import ClipState
-from ..media import VideoInfo
 from .adapt_dialog import AdaptDialog, AdaptRequest
 from .job_bridge import JobBridge
+from .open_clip import OpenClip
 from .project_controller import ProjectController
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class OpenClip:
-    """The clip the editor shows: its id, its state in the document and its video."""
-
-    clip_id: str
-    clip: ClipState
-    info: VideoInfo
 
 
 @dataclass(frozen=True)

@@ -20,13 +20,15 @@ from ..app.project_jobs import model_set_for
 from ..core.timebase import frame_to_timecode
 from ..media import VideoInfo
 from .actions import build_menus
-from .adapt_controller import AdaptController, OpenClip, WindowCalls
+from .adapt_controller import AdaptController, WindowCalls
 from .errors import guarded
 from .inspector import Inspector
 from .job_bridge import JobBridge
 from .jobs_panel import JobsPanel
+from .markers_controller import MarkerCalls, MarkersController
 from .markers_panel import MarkersPanel
 from .media_bin import MediaBin, dropped_paths
+from .open_clip import OpenClip
 from .playback import PlaybackController
 from .preview_worker import FrameResult, PreviewWorker, ProcessedResult
 from .project_controller import ProjectController
@@ -40,7 +42,6 @@ from .widgets import ElidedLabel
 from .window_edit import EditMixin
 from .window_files import FileMixin
 from .window_jobs import JobsMixin
-from .window_markers import MarkersMixin
 from .window_plugins import note_disabled_plugins
 from .window_sequence import SequenceMixin
 from .wording import gui_wording
@@ -62,7 +63,7 @@ def initial_size() -> tuple[int, int]:
     return min(1440, max(800, free.width())), min(900, max(600, free.height()))
 
 
-class MainWindow(FileMixin, EditMixin, JobsMixin, MarkersMixin, SequenceMixin, QMainWindow):
+class MainWindow(FileMixin, EditMixin, JobsMixin, SequenceMixin, QMainWindow):
     def __init__(self, prefs: Preferences | None = None, *, models_dirs: list[Path] = (),
                  session_lock: bool = True):
         super().__init__()
@@ -150,6 +151,11 @@ class MainWindow(FileMixin, EditMixin, JobsMixin, MarkersMixin, SequenceMixin, Q
         markers.raise_()
         self.lay_out_docks()
         self._build_status_bar()
+        self.markers = MarkersController(
+            self, self.controller, self.timeline, self.markers_panel, self.playback,
+            MarkerCalls(open_clip=self._open_clip, playhead=lambda: self.playhead, seek=self.seek,
+                        frame_label=self.frame_label, show_error=self.show_error,
+                        show_message=self.show_message))
         self.acts = build_menus(self)
         self._connect()
         self.refresh_recent_menu()
@@ -244,13 +250,13 @@ class MainWindow(FileMixin, EditMixin, JobsMixin, MarkersMixin, SequenceMixin, Q
         t.editDragged.connect(self.on_edit_dragged)
         t.offsetDragged.connect(self.on_offset_dragged)
         t.marksChanged.connect(self.on_marks_dragged)
-        t.markerActivated.connect(self.edit_marker)
+        t.markerActivated.connect(self.markers.edit)
 
         m = self.markers_panel
-        m.jumpRequested.connect(self.go_to)
-        m.editRequested.connect(self.edit_marker)
-        m.deleteRequested.connect(self.delete_marker)
-        m.addRequested.connect(self.add_marker)
+        m.jumpRequested.connect(self.markers.go_to)
+        m.editRequested.connect(self.markers.edit)
+        m.deleteRequested.connect(self.markers.delete)
+        m.addRequested.connect(self.markers.add)
 
         q = self.sequence_panel
         q.openRequested.connect(self.sequence_open)

@@ -83,7 +83,7 @@ class JobsMixin:
         self.refresh_inspector()
 
     def refresh_timeline(self) -> None:
-        self.refresh_markers()
+        self.markers.refresh()
         clip = self._clip()
         if clip is None or self.info is None:
             return

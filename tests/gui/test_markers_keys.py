@@ -70,7 +70,7 @@ def test_m_on_a_marker_opens_its_dialog_rename_and_recolour_are_one_undo_step(qt
     assert (state.markers[0].name, state.markers[0].color) == ("Marker 1", "green")
     # the dialog's Delete, and Ctrl+Alt+M at the playhead, delete (undoably)
     w.seek(7)
-    dialog = w.edit_marker()
+    dialog = w.markers.edit()
     dialog.done(MarkerDialog.DELETE)
     assert state.markers == []
     key(w, Qt.Key.Key_Z, CTRL)
