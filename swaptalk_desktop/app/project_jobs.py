@@ -53,6 +53,12 @@ def job_for_edit(project: Project, clip_id: str, edit_id: str) -> RangeJob:
                     run=run_options(project, clip_id))
 
 
+def exportable(job: RangeJob) -> bool:
+    """An edit that changes the picture or the sound (a dialogue-only edit, sync off, still
+    puts its line in the export); an edit with neither is left out."""
+    return job.changes_picture or job.audio is not None
+
+
 def jobs_for_clip(project: Project, clip_id: str) -> list[RangeJob]:
     """Every edit of the clip in timeline order, e.g. for an export."""
     return [job_for_edit(project, clip_id, e.id) for e in project.clip(clip_id).edits]

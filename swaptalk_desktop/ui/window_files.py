@@ -15,7 +15,7 @@ from ..app.cache import cache_folder, cache_usage, clear_cache
 from ..app.errors import user_message
 from ..app.jobs import ExportRequest
 from ..app.media_import import AUDIO_FILTER, PHOTO_FILTER, VIDEO_FILTER, describe_files
-from ..app.project_jobs import jobs_for_clip
+from ..app.project_jobs import exportable, jobs_for_clip
 from ..core.commands import AddMedia, RemoveMedia
 from ..core.errors import SwapTalkError
 from ..core.project import MediaItem
@@ -279,7 +279,7 @@ class FileMixin:
             return self.export_sequence(request)
         try:
             jobs = [j for j in jobs_for_clip(self.controller.project, self.clip_id)
-                    if j.do_swap or j.do_sync]
+                    if exportable(j)]
             record = self.jobs.submit_export(self.info.path, jobs, request)
         except Exception as exc:
             self.show_error(user_message(exc, "starting the export"))
@@ -294,7 +294,7 @@ class FileMixin:
 
         from ..app.project_jobs import sequence_parts
         try:
-            parts = [replace(p, jobs=tuple(j for j in p.jobs if j.do_swap or j.do_sync))
+            parts = [replace(p, jobs=tuple(j for j in p.jobs if exportable(j)))
                      for p in sequence_parts(self.controller.project)]
             record = self.jobs.submit_sequence_export(parts, request)
         except Exception as exc:

@@ -265,3 +265,29 @@ def test_python_m_switch(monkeypatch):
     with pytest.raises(SystemExit) as exit_info:
         runpy.run_module("swaptalk_desktop", run_name="__main__")
     assert exit_info.value.code == 0 and called == [True]
+
+
+def test_a_dialogue_only_edit_puts_its_line_in_the_export(qtbot, edited, tmp_path):
+    from swaptalk_desktop.app.jobs import ExportRequest
+    from swaptalk_desktop.engine.metadata import sidecar_path
+    from swaptalk_desktop.media import EncodeSettings, load_audio
+
+    w, clip_id, edit = edited
+    w.controller.push(SetEditField(clip_id, edit.id, "photo_id", None))
+    w.controller.push(SetEditField(clip_id, edit.id, "sync", False))
+    out = tmp_path / "dialogue_only.mp4"
+    job_id = w.export(ExportRequest(out, None, EncodeSettings(preset="ultrafast"), "replace",
+                                    False))
+    assert job_id is not None, w.statusBar().currentMessage()
+    wait_job(qtbot, w, job_id)
+    assert w.jobs.record(job_id).state == "done", w.jobs.record(job_id).error
+    record = json.loads(sidecar_path(out).read_text())
+    [entry] = record["edits"]
+    assert entry["frames"] == [5, 20] and entry["audio_replaced"] and not entry["sync"]
+    # the line is in the sound of the edit's range (the clip's own track is a quiet tone)
+    source, result = load_audio(w.info.path), load_audio(out)
+    t0, t1 = entry["seconds"]
+    rate = result.sample_rate
+    a, b = int((t0 + 0.1) * rate), int((t1 - 0.1) * rate)
+    assert source.sample_rate == rate
+    assert np.abs(result.samples[a:b] - source.samples[a:b]).mean() > 0.01
