@@ -17,6 +17,7 @@ from .bench_cmd import add_bench_parser
 from .demo_cmd import add_demo_parser
 from .display import Display, DisplayLogHandler, JsonDisplay
 from .eval_cmd import add_eval_parser
+from .export_cmd import add_export_parser
 from .models_cmd import add_models_parser
 from .otio_cmd import add_otio_parser
 from .plugins_cmd import add_plugins_parser
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_demo_parser(sub)
     add_render_parser(sub)
+    add_export_parser(sub)
     add_probe_parser(sub)
     add_models_parser(sub)
     add_bench_parser(sub)
