@@ -18,7 +18,7 @@ from ..core.timebase import format_range, frame_to_timecode
 from . import style
 from .audio_out import Overlay
 from .timeline import EditView
-from .wording import edit_name, edit_range, gui_wording
+from .wording import edit_name, edit_range, gui_wording, write_note
 
 log = logging.getLogger(__name__)
 
@@ -280,7 +280,8 @@ class JobsMixin:
         elif record.state == "done":
             self._note_provider(record.result)
             output = record.payload.get("output") if record.kind == "export" else None
-            self.show_message(f"exported {output}" if output else f"{record.title}: done",
+            note = write_note((record.result or {}).get("write")) if output else ""
+            self.show_message(f"exported {output}{note}" if output else f"{record.title}: done",
                               10000)
         if record.finished:
             self.preview.forget()

@@ -73,3 +73,17 @@ def gui_wording(message: str) -> str:
     for pattern, replacement in _REWORDED:
         text = pattern.sub(replacement, text)
     return _FLAG.sub(lambda m: FLAG_CONTROLS.get(m.group(1), m.group(1)), text)
+
+
+def write_note(write: dict | None) -> str:
+    """How an export was written, for the status line: a smart render's share, or why the
+    whole clip had to be encoded (the same reason the sidecar records)."""
+    if not write:
+        return ""
+    if write.get("mode") == "smart":
+        encoded = write.get("frames_reencoded", 0)
+        total = encoded + write.get("frames_copied", 0)
+        return f" (smart render: {encoded} of {total} frames re-encoded)"
+    if write.get("reason"):
+        return f" (the whole clip was encoded: {write['reason']})"
+    return ""

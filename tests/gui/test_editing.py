@@ -282,6 +282,13 @@ def test_a_dialogue_only_edit_puts_its_line_in_the_export(qtbot, edited, tmp_pat
     wait_job(qtbot, w, job_id)
     assert w.jobs.record(job_id).state == "done", w.jobs.record(job_id).error
     record = json.loads(sidecar_path(out).read_text())
+    # the status line says how the file was written, as the sidecar does
+    qtbot.waitUntil(lambda: "exported" in w.statusBar().currentMessage(), timeout=WAIT_MS)
+    message = w.statusBar().currentMessage()
+    if record["write"]["mode"] == "smart":
+        assert f"smart render: {record['write']['frames_reencoded']} of" in message
+    else:
+        assert f"the whole clip was encoded: {record['write']['reason']}" in message
     [entry] = record["edits"]
     assert entry["frames"] == [5, 20] and entry["audio_replaced"] and not entry["sync"]
     # the line is in the sound of the edit's range (the clip's own track is a quiet tone)
