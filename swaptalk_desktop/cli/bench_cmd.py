@@ -27,6 +27,9 @@ def add_bench_parser(sub) -> None:
                    help="scrub: playhead moves per case (default 40)")
     p.add_argument("--seed", type=int, default=0,
                    help="scrub: seed of the frames the playhead visits (default 0)")
+    p.add_argument("--gop", type=int, default=50,
+                   help="scrub: frames per closed GOP of the generated take (default 50, "
+                   "2 s; 250 or more: the whole take one GOP)")
     p.add_argument("--variants", action="store_true",
                    help="render: compare batch sizes and x264 presets through test graphs "
                    "and the shipped set, whole clip re-rendered")
@@ -70,7 +73,7 @@ def run_bench(args, display) -> int:
         display.message(f"benchmark: scrubbing a {args.clip_seconds} s {height}p take in the "
                         f"editor, {args.moves} moves per case (processing its edit first)...")
         result = bench_scrub.run(out, measure, seconds=args.clip_seconds, height=height,
-                                 moves=args.moves, seed=args.seed)
+                                 moves=args.moves, seed=args.seed, gop=args.gop)
         print(bench_scrub.table(result))
         display.message(f"saved {out}")
         return 0

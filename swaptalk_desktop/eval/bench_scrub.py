@@ -62,6 +62,35 @@ def plan(frames: int, moves: int, seed: int = 0) -> tuple[list[dict], list, list
     return edits, counted, warmup
 
 
+def with_gops(src: Path, dst: Path, gop: int) -> Path:
+    """``src`` with its picture re-encoded in closed GOPs of ``gop`` frames (x264 veryfast,
+    CRF 18, the colour tags kept) and its sound copied. A generated take is otherwise one GOP
+    (x264's keyint 250), and a frame there decodes from frame 0, which camera files never ask."""
+    import av
+    with av.open(str(src)) as inp, av.open(str(dst), "w", format="mp4") as out:
+        vin = inp.streams.video[0]
+        ain = inp.streams.audio[0] if inp.streams.audio else None
+        vout = out.add_stream("libx264", rate=vin.average_rate)
+        c, cin = vout.codec_context, vin.codec_context
+        c.width, c.height, c.pix_fmt = cin.width, cin.height, "yuv420p"
+        c.time_base = vout.time_base = vin.time_base
+        c.color_range, c.colorspace = cin.color_range, cin.colorspace
+        c.color_primaries, c.color_trc = cin.color_primaries, cin.color_trc
+        c.options = {"preset": "veryfast", "crf": "18",
+                     "x264-params": f"keyint={gop}:min-keyint={gop}:scenecut=0:open-gop=0"}
+        aout = out.add_stream_from_template(ain) if ain is not None else None
+        streams = [vin] + ([ain] if ain is not None else [])
+        for packet in inp.demux(*streams):
+            if packet.stream is vin:
+                for frame in packet.decode():
+                    out.mux(vout.encode(frame))
+            elif packet.dts is not None:
+                packet.stream = aout
+                out.mux(packet)
+        out.mux(vout.encode(None))
+    return dst
+
+
 def _write_dialogue(path: Path, seconds: float) -> None:
     import numpy as np
     import soundfile as sf
@@ -107,7 +136,7 @@ def summarise(rows: list[dict]) -> list[dict]:
 
 
 def run(out_json: Path, measure: Measure, *, seconds: float = 10.0, height: int = 720,
-        moves: int = 40, seed: int = 0, model_set: str | None = None,
+        moves: int = 40, seed: int = 0, gop: int = 2 * FPS, model_set: str | None = None,
         models_dirs: tuple[Path, ...] = ()) -> dict:
     width = height * 16 // 9 // 2 * 2
     frames = int(round(seconds * FPS))
@@ -115,8 +144,9 @@ def run(out_json: Path, measure: Measure, *, seconds: float = 10.0, height: int 
     with tempfile.TemporaryDirectory(prefix="swaptalk-bench-scrub-") as tmp:
         tmp = Path(tmp)
         import cv2
-        clip = write_moving_face_clip(tmp / "take.mp4", n=frames, width=width, height=height,
-                                      fps=FPS, talking=True, tone=False)
+        one_gop = write_moving_face_clip(tmp / "one_gop.mp4", n=frames, width=width,
+                                         height=height, fps=FPS, talking=True, tone=False)
+        clip = one_gop if gop >= frames else with_gops(one_gop, tmp / "take.mp4", gop)
         photo = tmp / "face.png"
         cv2.imwrite(str(photo), cv2.flip(public_domain_face()[..., ::-1], 1))
         dialogue = tmp / "line.wav"
@@ -139,7 +169,7 @@ def run(out_json: Path, measure: Measure, *, seconds: float = 10.0, height: int 
     result = {"benchmark": "scrub latency in the editor window (offscreen Qt): playhead "
                            "moved as a timeline drag moves it -> that frame's picture shown",
               "clip": f"{seconds:g} s {width}x{height} H.264 talking head, {FPS} fps, "
-                      f"{frames} frames",
+                      f"{frames} frames, closed GOPs of {min(gop, frames)} frames",
               "edits": edits, "moves_per_case": moves, "seed": seed,
               "setup": {k: round(v, 2) if isinstance(v, float) else v
                         for k, v in setup.items()},

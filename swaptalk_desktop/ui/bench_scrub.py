@@ -19,6 +19,7 @@ Waiting uses a QEventLoop (no polling), so the measurement takes no CPU from the
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -34,7 +35,14 @@ def measure(clip: Path, photo: Path, dialogue: Path, edits: list[dict],
     seconds and one row per move (``warmup`` moves are made first and not returned)."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-    from PySide6.QtCore import QElapsedTimer, QEvent, QEventLoop, QObject, QTimer
+    from PySide6.QtCore import (
+        QElapsedTimer,
+        QEvent,
+        QEventLoop,
+        QObject,
+        QTimer,
+        qInstallMessageHandler,
+    )
     from PySide6.QtWidgets import QApplication
 
     from ..app.preferences import Preferences
@@ -43,6 +51,15 @@ def measure(clip: Path, photo: Path, dialogue: Path, edits: list[dict],
     from .main_window import MainWindow
 
     app = QApplication.instance() or QApplication([])
+
+    def quiet(kind, context, message):  # the offscreen platform's one line per dock layout
+        if "propagateSizeHints" in message:
+            return
+        if previous is not None:
+            previous(kind, context, message)
+        else:
+            print(message, file=sys.stderr)
+    previous = qInstallMessageHandler(quiet)
     prefs = Preferences(model_set=model_set, autosave_s=3600,
                         cache_dir=str(cache_dir) if cache_dir else None)
     w = MainWindow(prefs, models_dirs=list(models_dirs), session_lock=False)
@@ -192,4 +209,5 @@ def measure(clip: Path, photo: Path, dialogue: Path, edits: list[dict],
         w.shutdown()
         w.close()
         app.processEvents()
+        qInstallMessageHandler(previous)
     return {"setup": setup, "moves": rows}

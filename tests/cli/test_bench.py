@@ -40,7 +40,7 @@ def test_bench_scrub_times_each_case_in_the_editor(tmp_path, capsys, monkeypatch
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
     monkeypatch.setenv("SDL_AUDIODRIVER", "dummy")
     out = tmp_path / "scrub.json"
-    assert main(["bench", "scrub", "--clip-seconds", "3", "--height", "240", "--moves", "2",
+    assert main(["bench", "scrub", "--clip-seconds", "2", "--height", "240", "--moves", "2",
                  "--json", str(out)]) == 0
     result = json.loads(out.read_text())
     cases = {c["case"]: c for c in result["cases"]}
