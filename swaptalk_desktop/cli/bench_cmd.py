@@ -80,7 +80,7 @@ def run_bench(args, display) -> int:
     args.minutes = 60.0 if args.minutes is None else args.minutes
     if args.what == "timeline":
         from ..eval import bench_timeline
-        from ..ui.bench_timeline import measure  # the one command that drives a widget
+        from ..ui.bench_timeline import measure  # drives a widget (so does scrub)
         display.message(f"benchmark: timeline with a {args.minutes:g}-minute 48 kHz track...")
         result = bench_timeline.run(out, measure, minutes=args.minutes)
         print(bench_timeline.table(result))
