@@ -12,8 +12,9 @@ The order, dependencies pointing down only:
 - ``eval`` (metrics, benchmarks) uses everything below the app; only ``cli`` imports it, never
   the app or the editor.
 - ``ui`` reaches the engine only through ``app`` (it may still use core, media, inference and
-  interchange directly); ``ui`` and ``cli`` do not import each other, except the one command
-  that drives a widget (``swaptalk bench timeline``). ``__main__`` picks one of the two.
+  interchange directly); ``ui`` and ``cli`` do not import each other, except the benchmarks
+  that drive a widget (``swaptalk bench timeline`` and ``bench scrub``, cli/bench_cmd.py).
+  ``__main__`` picks one of the two.
 - Only ``ui`` imports Qt; only ``training`` imports torch.
 """
 
@@ -51,7 +52,7 @@ WHY = {
     "engine": "ui reaches the engine only through app/",
     "training": "nothing but cli imports training/",
     "eval": "eval/ is imported by cli only, never by the app or the editor",
-    "ui": "only __main__ (and the timeline benchmark) import ui/",
+    "ui": "only __main__ (and the benchmarks that drive a widget) import ui/",
     "cli": "only __main__ imports cli/",
 }
 
