@@ -117,6 +117,11 @@ def build_menus(w: MainWindow) -> Actions:
          "Shift+J", repeat=False)
     _add(a, play, "slow_fwd", "Play Forward Slowly (½×)", lambda: w.playback.shuttle_slow(1),
          "Shift+L", repeat=False)
+    scrub = _add(a, play, "audio_scrub", "&Audio Scrubbing", lambda: None, None,
+                 "Play the sound under the playhead while it is dragged")
+    scrub.setCheckable(True)
+    scrub.setChecked(w.playback.scrub_audio)
+    scrub.toggled.connect(lambda on: setattr(w.playback, "scrub_audio", on))
     play.addSeparator()
     _add(a, play, "prev_frame", "Previous Frame", lambda: w.step(-1), "Left")
     _add(a, play, "next_frame", "Next Frame", lambda: w.step(1), "Right")

@@ -20,6 +20,9 @@ from ..media import load_audio, remix, resample
 
 log = logging.getLogger(__name__)
 BLOCK_S = 0.25
+SCRUB_S = 0.09
+"""Sound played for one playhead move while scrubbing (about two frames, as NLEs do)."""
+SCRUB_FADE_S = 0.006
 NO_DEVICE = "no audio device"
 _mixer_users = 0  # pygame's mixer is one per process; the last AudioOut to close shuts it
 
@@ -44,6 +47,10 @@ class AudioOut:
         self._stop = threading.Event()
         self._dialogue: dict[Path, np.ndarray] = {}
         self._channel = None
+        self._scrub_lock = threading.Lock()
+        self._scrub_next: tuple | None = None
+        self._scrub_thread: threading.Thread | None = None
+        self._scrub_channel = None
         global _mixer_users
         try:
             os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
@@ -86,6 +93,59 @@ class AudioOut:
             except Exception:  # the mixer went away under us; nothing is playing then
                 pass
             self._channel = None
+
+    def scrub(self, source: Path | None, t: float, overlays: list[Overlay]) -> None:
+        """Play the ~90 ms of sound at ``t`` (a playhead drag), without waiting: the decode
+        runs on a thread and only the latest position is played (older ones are dropped)."""
+        if not self.available or source is None or self._thread is not None:
+            return  # playing: the playback's own sound goes on
+        with self._scrub_lock:
+            self._scrub_next = (source, float(t), list(overlays))
+            if self._scrub_thread is None or not self._scrub_thread.is_alive():
+                self._scrub_thread = threading.Thread(target=self._scrub_loop, daemon=True,
+                                                      name="audio-scrub")
+                self._scrub_thread.start()
+
+    def scrub_samples(self, source: Path, t: float, overlays: list[Overlay]) -> np.ndarray:
+        """float32 [n, channels]: the sound a scrub at ``t`` plays (the dialogue inside an
+        edit, as playback has it), faded in and out so that fast drags do not click."""
+        n = int(round(SCRUB_S * self.rate))
+        got, have = [], 0
+        stop = threading.Event()
+        for block in self._blocks(source, t, stop):
+            got.append(block)
+            have += len(block)
+            if have >= n:
+                break
+        samples = np.concatenate(got)[:n] if got else np.zeros((0, self.channels), np.float32)
+        if len(samples) < n:  # the end of the track: silence after it
+            samples = np.concatenate([samples, np.zeros((n - len(samples), self.channels),
+                                                        np.float32)])
+        samples = self._mix(samples, t, overlays)
+        fade = min(int(SCRUB_FADE_S * self.rate), n // 2)
+        if fade:
+            ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)[:, None]
+            samples = samples.copy()
+            samples[:fade] *= ramp
+            samples[-fade:] *= ramp[::-1]
+        return samples
+
+    def _scrub_loop(self) -> None:
+        while True:
+            with self._scrub_lock:
+                request, self._scrub_next = self._scrub_next, None
+                if request is None:
+                    self._scrub_thread = None
+                    return
+            try:
+                samples = self.scrub_samples(*request)
+                pcm = (np.clip(samples, -1, 1) * 32767).astype(np.int16)
+                sound = self._mixer.Sound(buffer=np.ascontiguousarray(pcm).tobytes())
+                if self._scrub_channel is not None:
+                    self._scrub_channel.stop()
+                self._scrub_channel = sound.play()
+            except Exception as exc:  # a broken track or a lost device: scrub silently
+                log.info("audio scrub skipped: %s", exc)
 
     def close(self) -> None:
         global _mixer_users

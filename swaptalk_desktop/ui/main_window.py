@@ -245,6 +245,7 @@ class MainWindow(FileMixin, EditMixin, JobsMixin, SequenceMixin, QMainWindow):
 
         t = self.timeline
         t.playheadDragged.connect(self.seek)
+        t.playheadDragged.connect(self.playback.scrub)
         t.seekRequested.connect(self.seek)
         t.editSelected.connect(self.select_edit)
         t.editDragged.connect(self.on_edit_dragged)

@@ -144,6 +144,8 @@ class PlaybackController(QObject):
         self.position = 0
         self.audio = audio if audio is not None else AudioOut()
         self.overlays: Callable[[], list[Overlay]] = list
+        self.scrub_audio = True
+        """Play a snippet of sound at each playhead drag (Playback ▸ Audio Scrubbing)."""
         self.processed_frames: Callable[[], Callable | None] = lambda: None
         """Asked at each start: a ``processor(index, rgb)`` for processed playback, or None."""
         self._decoder = DecodeAhead()
@@ -167,6 +169,14 @@ class PlaybackController(QObject):
         self.position = index
         if self.playing:
             self._start(self.speed)
+
+    def scrub(self, index: int) -> None:
+        """The sound at ``index`` while the playhead is dragged (stopped playback only)."""
+        if self.playing or self.info is None or not self.scrub_audio or \
+                self.info.audio is None:
+            return
+        index = max(0, min(int(index), self.info.frame_count - 1))
+        self.audio.scrub(self.info.path, self.info.audio_time(index), self.overlays())
 
     def toggle(self) -> None:
         if self.playing:

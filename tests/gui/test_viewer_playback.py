@@ -194,3 +194,50 @@ def test_sound_streams_the_dialogue_inside_edits(qtbot, window, clip, face_photo
     assert np.array_equal(outside, block)
     w.viewer.set_mode("original")
     assert w.audio_overlays() == []  # A is the source, sound too
+
+
+def test_dragging_the_playhead_plays_the_sound_under_it(qtbot, window, clip, dialogue):
+    w = window
+    clip_id = import_and_open(qtbot, w, clip, dialogue)
+    heard = []
+    w.playback.audio.scrub = lambda source, t, overlays: heard.append((source, t, overlays))
+    w.timeline.playheadDragged.emit(30)
+    assert w.playhead == 30
+    assert heard == [(w.info.path, w.info.audio_time(30), [])]
+    # inside an edit with a new line, the line is what the drag plays (as playback has it)
+    w.seek(20)
+    w.add_edit()
+    edit = w.controller.project.clips[clip_id].edits[0]
+    w.controller.push(SetEditField(clip_id, edit.id, "audio_id", media_id(w, dialogue)))
+    w.viewer.set_mode("processed")
+    w.timeline.playheadDragged.emit(25)
+    assert heard[-1][2] == w.audio_overlays() and len(heard[-1][2]) == 1
+    action = w.acts.by_name["audio_scrub"]
+    assert action.isCheckable() and action.isChecked()
+    action.trigger()  # Playback > Audio Scrubbing off
+    w.timeline.playheadDragged.emit(10)
+    assert len(heard) == 2 and w.playhead == 10
+
+
+def test_a_scrub_plays_a_short_faded_snippet_of_the_track(clip, dialogue):
+    out = audio_out.AudioOut()
+    try:
+        info = probe_video(clip)
+        t = 0.6
+        snippet = out.scrub_samples(info.path, t, [])
+        n = int(round(audio_out.SCRUB_S * out.rate))
+        assert snippet.shape == (n, out.channels)
+        assert abs(snippet[0]).max() < 1e-6 and abs(snippet[-1]).max() < 1e-6  # faded
+        from swaptalk_desktop.media import load_audio, resample
+        track = resample(load_audio(info.path), out.rate, out.channels).samples
+        a = int(round(t * out.rate))
+        middle = slice(n // 4, 3 * n // 4)
+        assert np.allclose(snippet[middle], track[a:a + n][middle], atol=2e-3)
+        # inside an edit's overlay the dialogue replaces the track
+        over = [audio_out.Overlay(0.5, 1.0, dialogue, 0.0)]
+        line = out.scrub_samples(info.path, t, over)
+        voice = resample(load_audio(dialogue), out.rate, out.channels).samples
+        b = int(round((t - 0.5) * out.rate))
+        assert np.allclose(line[middle], voice[b:b + n][middle], atol=2e-3)
+    finally:
+        out.close()
