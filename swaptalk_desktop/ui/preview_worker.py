@@ -195,7 +195,8 @@ class PreviewWorker(QObject):
             return
         try:
             prepared = prepared_for(req.job, self._context())
-            result = preview_frame(req.job, req.index, ctx=self._context(), prepared=prepared)
+            result = preview_frame(req.job, req.index, ctx=self._context(), prepared=prepared,
+                                   rgb=rgb)
         except SwapTalkError as err:
             self.processedReady.emit(ProcessedResult(req.revision, req.index, req.info.path,
                                                      None, user_message(err), True))
