@@ -48,7 +48,10 @@ class LineWriter:
 
     def __init__(self, stream: TextIO):
         self.stream = stream
-        self._lock = threading.Lock()
+        # re-entrant: the CLI's SIGINT handler writes a line from the main thread, and the
+        # signal can land while that thread is inside emit (a flush blocked on a full pipe);
+        # a plain lock deadlocked the process there
+        self._lock = threading.RLock()
 
     def emit(self, message: dict[str, Any]) -> None:
         message.setdefault("time", round(time.time(), 3))

@@ -35,3 +35,29 @@ def test_internal_error_is_one_line_naming_the_exception():
     text = internal_error_message(ValueError("bad\nvalue"), "saving", "/tmp/x.log")
     assert text == "internal error while saving (ValueError: bad value); details in /tmp/x.log"
     assert internal_error_message(KeyError("k")) == "internal error (KeyError: 'k')"
+
+
+def test_a_line_written_from_inside_a_write_does_not_deadlock():
+    """What a SIGINT handler does when the signal lands while the main thread is writing."""
+    import io
+    import threading
+
+    from swaptalk_desktop.core import wire
+
+    class Stream(io.StringIO):
+        def write(self, text):
+            done = super().write(text)
+            if not nested:
+                nested.append(True)
+                writer.emit({"event": "info", "message": "stopping"})  # the handler's line
+            return done
+
+    nested: list[bool] = []
+    stream = Stream()
+    writer = wire.LineWriter(stream)
+    worker = threading.Thread(target=writer.emit, args=({"event": "progress"},), daemon=True)
+    worker.start()
+    worker.join(timeout=5)
+    assert not worker.is_alive(), "emit deadlocked on its own lock"
+    lines = [wire.decode(line) for line in stream.getvalue().splitlines()]
+    assert [m["event"] for m in lines] == ["progress", "info"]
