@@ -3,12 +3,11 @@ as the editor's File ▸ Export does it (for batch exports and render machines).
 
 from __future__ import annotations
 
-import signal
 from dataclasses import replace
 from pathlib import Path
 
-from ..core.cancel import CancelToken
 from ..core.errors import InputError
+from .interrupt import ctrl_c_cancels
 
 
 def add_export_parser(sub) -> None:
@@ -73,16 +72,7 @@ def run_export(args, display) -> int:
     _probe_lengths(project)
     encode = EncodeSettings(video_codec=args.encoder, crf=args.crf, preset=args.preset)
     ctx = EngineContext(ModelRegistry(extra_dirs=args.models_dir))
-    cancel = CancelToken()
-
-    def on_sigint(signum, frame):
-        if cancel.cancelled:
-            raise KeyboardInterrupt
-        cancel.cancel()
-        display.message("stopping after the current batch... (Ctrl-C again to abort at once)")
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    try:
+    with ctrl_c_cancels(display) as cancel:
         if args.clip:
             clip_id = find_clip(project, args.clip)
             if clip_id not in project.clips:
@@ -122,8 +112,6 @@ def run_export(args, display) -> int:
                        "frames": result.frames_total, "clips": result.clips,
                        "clips_edited": result.clips_edited, "edited": result.frames_edited,
                        "seconds": result.seconds}
-    finally:
-        signal.signal(signal.SIGINT, previous)
     display.done(payload, text)
     return 0
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import signal
 from pathlib import Path
 
-from ..core.cancel import CancelToken
 from ..core.errors import InputError
 from ..core.timebase import frame_to_timecode, parse_position
+from .interrupt import ctrl_c_cancels
 
 POSITION_HELP = "frame (120), timecode (00:00:04:20) or seconds (4.8s)"
 
@@ -119,23 +118,12 @@ def run_render(args, display) -> int:
     for problem in plugin_host().problems():  # disabled, so this render does not use them
         display.warning(problem)
     ctx = EngineContext(ModelRegistry(extra_dirs=args.models_dir))
-    cancel = CancelToken()
-
-    def on_sigint(signum, frame):
-        if cancel.cancelled:  # a second Ctrl-C means "now"
-            raise KeyboardInterrupt
-        cancel.cancel()
-        display.message("stopping after the current batch... (Ctrl-C again to abort at once)")
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    try:
+    with ctrl_c_cancels(display) as cancel:
         result = render_range(job, args.output, ctx=ctx, overwrite=args.overwrite,
                               encode=EncodeSettings(video_codec=args.encoder, crf=args.crf,
                                                     preset=args.preset),
                               progress=display.progress, cancel=cancel, info=info,
                               full_encode=args.full_encode)
-    finally:
-        signal.signal(signal.SIGINT, previous)
     fps = info.nominal_fps
     span = f"{frame_to_timecode(job.start, fps)}-{frame_to_timecode(job.stop, fps)}"
     stages = ", ".join(job.edit.processors)
