@@ -92,13 +92,13 @@ def build_menus(w: MainWindow) -> Actions:
     a.by_name["undo"], a.by_name["redo"] = undo, redo
     a.menu_of["undo"] = a.menu_of["redo"] = "Edit"
     edit.addSeparator()
-    _add(a, edit, "add_edit", "&Add Edit at Marks", w.add_edit, "E",
+    _add(a, edit, "add_edit", "&Add Edit at Marks", w.edits.add_edit, "E",
          "New edit over the in/out marks, or two seconds around the playhead")
-    _add(a, edit, "remove_edit", "&Remove Edit", w.remove_selected_edit, "Delete")
+    _add(a, edit, "remove_edit", "&Remove Edit", w.edits.remove_selected_edit, "Delete")
     edit.addSeparator()
-    _add(a, edit, "mark_in", "Mark &In", w.mark_in, "I")
-    _add(a, edit, "mark_out", "Mark &Out", w.mark_out, "O")
-    _add(a, edit, "clear_marks", "&Clear Marks", w.clear_marks, "Alt+X")
+    _add(a, edit, "mark_in", "Mark &In", w.edits.mark_in, "I")
+    _add(a, edit, "mark_out", "Mark &Out", w.edits.mark_out, "O")
+    _add(a, edit, "clear_marks", "&Clear Marks", w.edits.clear_marks, "Alt+X")
     edit.addSeparator()
     _add(a, edit, "adapt_actor", "Adapt to This &Actor…", w.adapt.open_dialog, None,
          "Fine-tune the model set on this clip's actor (outside the edit ranges); the clip's "
@@ -123,13 +123,14 @@ def build_menus(w: MainWindow) -> Actions:
     scrub.setChecked(w.playback.scrub_audio)
     scrub.toggled.connect(lambda on: setattr(w.playback, "scrub_audio", on))
     play.addSeparator()
-    _add(a, play, "prev_frame", "Previous Frame", lambda: w.step(-1), "Left")
-    _add(a, play, "next_frame", "Next Frame", lambda: w.step(1), "Right")
-    _add(a, play, "back_second", "Back One Second", lambda: w.step_seconds(-1), "Shift+Left")
-    _add(a, play, "fwd_second", "Forward One Second", lambda: w.step_seconds(1), "Shift+Right")
+    _add(a, play, "prev_frame", "Previous Frame", lambda: w.edits.step(-1), "Left")
+    _add(a, play, "next_frame", "Next Frame", lambda: w.edits.step(1), "Right")
+    _add(a, play, "back_second", "Back One Second", lambda: w.edits.step_seconds(-1), "Shift+Left")
+    _add(a, play, "fwd_second", "Forward One Second", lambda: w.edits.step_seconds(1),
+         "Shift+Right")
     play.addSeparator()
-    _add(a, play, "start", "Go to Start", lambda: w.seek(0), "Home")
-    _add(a, play, "end", "Go to End", w.seek_end, "End")
+    _add(a, play, "start", "Go to Start", lambda: w.edits.seek(0), "Home")
+    _add(a, play, "end", "Go to End", w.edits.seek_end, "End")
     _add(a, play, "go_in", "Go to &In Mark", lambda: w.markers.go_to_mark("in"), "Shift+I")
     _add(a, play, "go_out", "Go to &Out Mark", lambda: w.markers.go_to_mark("out"), "Shift+O")
     _add(a, play, "prev_edit_point", "Previous &Edit Point",
@@ -177,7 +178,7 @@ def build_menus(w: MainWindow) -> Actions:
     view.addSeparator()
     _add(a, view, "zoom_in", "Zoom Timeline &In", w.timeline.zoom_in, ["=", "+"])
     _add(a, view, "zoom_out", "Zoom Timeline &Out", w.timeline.zoom_out, "-")
-    _add(a, view, "zoom_fit", "Zoom Timeline to Fit", w.zoom_to_fit, "Shift+Z")
+    _add(a, view, "zoom_fit", "Zoom Timeline to Fit", w.edits.zoom_to_fit, "Shift+Z")
     view.addSeparator()
     for dock in [*w.docks, w.sequence_dock]:
         view.addAction(dock.toggleViewAction())

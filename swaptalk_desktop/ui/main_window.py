@@ -21,6 +21,7 @@ from ..core.timebase import frame_to_timecode
 from ..media import VideoInfo
 from .actions import build_menus
 from .adapt_controller import AdaptController, WindowCalls
+from .edit_controller import EditCalls, EditController
 from .errors import guarded
 from .inspector import Inspector
 from .job_bridge import JobBridge
@@ -39,7 +40,6 @@ from .timeline.sequence_strip import SequenceStrip
 from .transport_keys import TransportKeys
 from .viewer import Viewer
 from .widgets import ElidedLabel
-from .window_edit import EditMixin
 from .window_files import FileMixin
 from .window_jobs import JobsMixin
 from .window_plugins import note_disabled_plugins
@@ -63,7 +63,7 @@ def initial_size() -> tuple[int, int]:
     return min(1440, max(800, free.width())), min(900, max(600, free.height()))
 
 
-class MainWindow(FileMixin, EditMixin, JobsMixin, SequenceMixin, QMainWindow):
+class MainWindow(FileMixin, JobsMixin, SequenceMixin, QMainWindow):
     def __init__(self, prefs: Preferences | None = None, *, models_dirs: list[Path] = (),
                  session_lock: bool = True):
         super().__init__()
@@ -76,11 +76,6 @@ class MainWindow(FileMixin, EditMixin, JobsMixin, SequenceMixin, QMainWindow):
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
 
-        self.clip_id: str | None = None
-        self.info: VideoInfo | None = None
-        self.infos: dict[str, VideoInfo] = {}
-        self.playhead = 0
-        self.selected_edit: str | None = None
         self.provider_used = "not loaded yet"
         self.model_set_used = ""
         self.ask_before_closing = True
@@ -91,7 +86,6 @@ class MainWindow(FileMixin, EditMixin, JobsMixin, SequenceMixin, QMainWindow):
         self._dialogue_shown: tuple | None = None
         self._progress_refresh = QTimer(self, singleShot=True, interval=250)
         self._progress_refresh.timeout.connect(self.refresh_edits)
-        self.waveform = None
 
         self.tasks = TaskRunner(2, self)
         self.status_tasks = TaskRunner(1, self)  # range status: one thread, its own context
@@ -122,6 +116,17 @@ class MainWindow(FileMixin, EditMixin, JobsMixin, SequenceMixin, QMainWindow):
         self.sequence_strip.hide()  # shown once the sequence has two clips
         self.sequence_entry_id: str | None = None
         """The sequence clip the user is in (a clip can be in the sequence twice)."""
+        self.edits = EditController(
+            self.controller, self.tasks, self.timeline, self.playback, self.viewer,
+            self.media_bin, EditCalls(
+                refresh_timeline=self.refresh_timeline, refresh_inspector=self.refresh_inspector,
+                refresh_inspector_if_edit_changed=self.refresh_inspector_if_edit_changed,
+                show_replacement_waveform=self._show_replacement_waveform,
+                forget_replacement_waveform=lambda: setattr(self, "_dialogue_shown", None),
+                refresh_sequence=self.refresh_sequence,
+                refresh_sequence_playhead=self.refresh_sequence_playhead,
+                request_preview=self.request_preview, frame_label=self.frame_label,
+                show_error=self.show_error, show_message=self.show_message))
         timeline_box = QWidget()
         box = QVBoxLayout(timeline_box)
         box.setContentsMargins(0, 0, 0, 0)
@@ -229,28 +234,28 @@ class MainWindow(FileMixin, EditMixin, JobsMixin, SequenceMixin, QMainWindow):
 
         self.media_bin.filesDropped.connect(self.import_files)
         self.media_bin.importRequested.connect(self.import_dialog)
-        self.media_bin.openRequested.connect(self.open_clip)
+        self.media_bin.openRequested.connect(self.edits.open_clip)
         self.media_bin.relinkRequested.connect(lambda _m: self.relink_dialog())
         self.media_bin.removeRequested.connect(self.remove_media)
         self.media_bin.usePhotoRequested.connect(
-            lambda m: self.set_selected_field("photo_id", m))
+            lambda m: self.edits.set_selected_field("photo_id", m))
         self.media_bin.useDialogueRequested.connect(
-            lambda m: self.set_selected_field("audio_id", m))
+            lambda m: self.edits.set_selected_field("audio_id", m))
 
-        self.inspector.fieldChanged.connect(self.on_field_changed)
-        self.inspector.addRequested.connect(self.add_edit)
+        self.inspector.fieldChanged.connect(self.edits.on_field_changed)
+        self.inspector.addRequested.connect(self.edits.add_edit)
         self.inspector.processRequested.connect(lambda e: self.process_edits([e]))
-        self.inspector.removeRequested.connect(self.remove_edit)
+        self.inspector.removeRequested.connect(self.edits.remove_edit)
         self.inspector.adaptRequested.connect(self.adapt.open_dialog)
 
         t = self.timeline
-        t.playheadDragged.connect(self.seek)
+        t.playheadDragged.connect(self.edits.seek)
         t.playheadDragged.connect(self.playback.scrub)
-        t.seekRequested.connect(self.seek)
-        t.editSelected.connect(self.select_edit)
-        t.editDragged.connect(self.on_edit_dragged)
-        t.offsetDragged.connect(self.on_offset_dragged)
-        t.marksChanged.connect(self.on_marks_dragged)
+        t.seekRequested.connect(self.edits.seek)
+        t.editSelected.connect(self.edits.select_edit)
+        t.editDragged.connect(self.edits.on_edit_dragged)
+        t.offsetDragged.connect(self.edits.on_offset_dragged)
+        t.marksChanged.connect(self.edits.on_marks_dragged)
         t.markerActivated.connect(self.markers.edit)
 
         m = self.markers_panel
@@ -271,6 +276,61 @@ class MainWindow(FileMixin, EditMixin, JobsMixin, SequenceMixin, QMainWindow):
         self.jobs_panel.cancelRequested.connect(self.jobs.cancel)
         self.jobs_panel.retryRequested.connect(self.jobs.retry)
         self.jobs_panel.removeRequested.connect(self.remove_job)
+
+    # --- the open clip (the edit controller's; tests and the sequence read it here) ----------
+    @property
+    def clip_id(self) -> str | None:
+        return self.edits.clip_id
+
+    @clip_id.setter
+    def clip_id(self, value: str | None) -> None:
+        self.edits.clip_id = value
+
+    @property
+    def info(self) -> VideoInfo | None:
+        return self.edits.info
+
+    @info.setter
+    def info(self, value: VideoInfo | None) -> None:
+        self.edits.info = value
+
+    @property
+    def infos(self) -> dict[str, VideoInfo]:
+        return self.edits.infos
+
+    @property
+    def playhead(self) -> int:
+        return self.edits.playhead
+
+    @playhead.setter
+    def playhead(self, value: int) -> None:
+        self.edits.playhead = value
+
+    @property
+    def selected_edit(self) -> str | None:
+        return self.edits.selected_edit
+
+    @selected_edit.setter
+    def selected_edit(self, value: str | None) -> None:
+        self.edits.selected_edit = value
+
+    def _clip(self):
+        return self.edits.clip()
+
+    def open_clip(self, media_id: str) -> None:
+        self.edits.open_clip(media_id)
+
+    def seek(self, index: int) -> None:
+        self.edits.seek(index)
+
+    def step(self, frames: int) -> None:
+        self.edits.step(frames)
+
+    def add_edit(self) -> None:
+        self.edits.add_edit()
+
+    def select_edit(self, edit_id: str | None) -> None:
+        self.edits.select_edit(edit_id)
 
     # --- engine contexts --------------------------------------------------------------------
     def model_dirs(self) -> list[Path]:
@@ -419,7 +479,7 @@ class MainWindow(FileMixin, EditMixin, JobsMixin, SequenceMixin, QMainWindow):
 
     def _on_speed(self, speed: float) -> None:
         if speed == 0:
-            self.remember_playhead()
+            self.edits.remember_playhead()
             self.request_preview()
             self.show_message("stopped", 1500)
         else:
@@ -468,5 +528,5 @@ class MainWindow(FileMixin, EditMixin, JobsMixin, SequenceMixin, QMainWindow):
         self.jobs.shutdown()
         self.tasks.shutdown()
         self.status_tasks.shutdown()
-        self.timeline_close()
+        self.edits.timeline_close()
         self.controller.shutdown()

@@ -1,9 +1,19 @@
-"""Main-window behaviour for the open clip: transport, marks, edits and inspector requests.
-Mixed into MainWindow (see main_window.py for the attributes it relies on)."""
+"""The open clip: opening it, the transport, the marks, and the edits the user makes on it
+(each one undo step through the document's controller).
+
+A controller with its own state (which clip is open and its video, the videos probed so far,
+the playhead, the selected edit, the clip's sound) and the collaborators it is given — the
+document's controller, the background tasks, the timeline, the playback, the viewer and the
+media bin — plus ``EditCalls`` for what the window and its other parts do when the clip
+changes (refreshing the timeline, the inspector, the sequence and the preview; the status
+bar), instead of a mixin that reads the window's attributes.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from ..core.commands import (
     AddClip,
@@ -14,27 +24,76 @@ from ..core.commands import (
     SetMarks,
     TrimEdit,
 )
-from ..core.project import RangeEdit
+from ..core.project import ClipState, RangeEdit
 from ..core.timebase import format_range
 from ..media import VideoInfo
+from .media_bin import MediaBin
+from .playback import PlaybackController
+from .project_controller import ProjectController
+from .tasks import TaskRunner
+from .timeline import TimelineWidget
+from .viewer import Viewer
 from .wording import edit_name
 
 log = logging.getLogger(__name__)
 DEFAULT_SPAN_S = 2.0
 
 
-class EditMixin:
+@dataclass(frozen=True)
+class EditCalls:
+    """What the controller asks of the window it works in."""
+
+    refresh_timeline: Callable[[], None]
+    refresh_inspector: Callable[[], None]
+    refresh_inspector_if_edit_changed: Callable[[], None]
+    show_replacement_waveform: Callable[[], None]
+    """The selected edit's dialogue in the timeline's replacement lane."""
+    forget_replacement_waveform: Callable[[], None]
+    """A clip opened: the replacement lane shows nothing yet."""
+    refresh_sequence: Callable[[], None]
+    refresh_sequence_playhead: Callable[[], None]
+    request_preview: Callable[[], None]
+    frame_label: Callable[[int], str]
+    show_error: Callable[[str], None]
+    show_message: Callable[..., None]
+    """(text[, milliseconds]) on the status bar."""
+
+
+class EditController:
+    def __init__(self, project: ProjectController, tasks: TaskRunner, timeline: TimelineWidget,
+                 playback: PlaybackController, viewer: Viewer, media_bin: MediaBin,
+                 window: EditCalls):
+        self.project = project
+        self.tasks = tasks
+        self.timeline = timeline
+        self.playback = playback
+        self.viewer = viewer
+        self.media_bin = media_bin
+        self.window = window
+        self.clip_id: str | None = None
+        """The clip shown in the timeline and the viewer (set together with ``info``)."""
+        self.info: VideoInfo | None = None
+        self.infos: dict[str, VideoInfo] = {}
+        """The videos probed so far, by media id."""
+        self.playhead = 0
+        self.selected_edit: str | None = None
+        self.waveform = None
+        """The open clip's sound, once read."""
+
     # --- the open clip ----------------------------------------------------------------------
+    def clip(self) -> ClipState | None:
+        return self.project.project.clips.get(self.clip_id) if self.clip_id else None
+
     def open_clip(self, media_id: str) -> None:
-        project = self.controller.project
+        project = self.project.project
         item = project.media.get(media_id)
         if item is None or item.kind != "video":
             return
         if item.missing:
-            self.show_error(f"{item.name} is missing; relink it (File ▸ Relink Media)")
+            self.window.show_error(f"{item.name} is missing; relink it (File ▸ Relink Media)")
             return
         if media_id not in project.clips:
-            self.controller.push(AddClip(media_id))
+            self.project.push(AddClip(media_id))
             return  # the change brings us back here with the clip open
         project.current_clip = media_id
         if media_id == self.clip_id and self.info is not None:
@@ -43,19 +102,19 @@ class EditMixin:
         if info is not None:
             self._show_clip(media_id, info)
             return
-        self.show_message(f"opening {item.name}…", 0)
+        self.window.show_message(f"opening {item.name}…", 0)
         from ..media import probe_video
         self.tasks.submit(probe_video, item.path, doing=f"opening {item.name}",
                           on_done=lambda i, m=media_id: self._probed(m, i),
-                          on_error=self.show_error)
+                          on_error=self.window.show_error)
 
     def _probed(self, media_id: str, info: VideoInfo) -> None:
         self.infos[media_id] = info
-        if self.controller.project.current_clip == media_id:
+        if self.project.project.current_clip == media_id:
             self._show_clip(media_id, info)
 
     def _show_clip(self, media_id: str, info: VideoInfo) -> None:
-        clip = self.controller.project.clips[media_id]
+        clip = self.project.project.clips[media_id]
         self.clip_id, self.info = media_id, info
         self.playhead = min(clip.playhead, info.frame_count - 1)
         self.playback.set_clip(info, self.playhead)
@@ -64,19 +123,19 @@ class EditMixin:
                                None, self._thumbs_for(info))
         self.timeline.set_waveform(None, "Reading the sound…" if info.audio is not None
                                    else "No audio")
-        self._dialogue_shown = None
-        self.show_message(f"opened {info.name}: {info.frame_count} frames, "
-                          f"{float(info.fps):.3g} fps, {info.width}×{info.height}")
+        self.window.forget_replacement_waveform()
+        self.window.show_message(f"opened {info.name}: {info.frame_count} frames, "
+                                 f"{float(info.fps):.3g} fps, {info.width}×{info.height}")
         if info.audio is not None:
             from ..media.waveform import load_or_build_waveform
             self.tasks.submit(load_or_build_waveform, info.path, doing="reading the sound",
                               on_done=lambda w, m=media_id: self._waveform_ready(m, w),
-                              on_error=self.show_error)
-        self.media_bin.set_media(self.controller.project, self.clip_id)
-        self.refresh_timeline()
-        self.refresh_inspector()
-        self.refresh_sequence()
-        self.request_preview()
+                              on_error=self.window.show_error)
+        self.media_bin.set_media(self.project.project, self.clip_id)
+        self.window.refresh_timeline()
+        self.window.refresh_inspector()
+        self.window.refresh_sequence()
+        self.window.request_preview()
 
     @staticmethod
     def _frame_times(info: VideoInfo):
@@ -111,11 +170,11 @@ class EditMixin:
         self.playhead = index
         self.playback.position = index
         self.timeline.set_playhead(index)
-        self.viewer.timecode.setText(self.frame_label(index))
-        self.refresh_sequence_playhead()
+        self.viewer.timecode.setText(self.window.frame_label(index))
+        self.window.refresh_sequence_playhead()
         self.remember_playhead()
-        self.refresh_inspector_if_edit_changed()
-        self.request_preview()
+        self.window.refresh_inspector_if_edit_changed()
+        self.window.request_preview()
 
     def step(self, frames: int) -> None:
         if self.playback.playing:
@@ -132,45 +191,42 @@ class EditMixin:
 
     def remember_playhead(self) -> None:
         """The playhead is stored in the project, but moving it is not an undoable change."""
-        clip = self.controller.project.clips.get(self.clip_id) if self.clip_id else None
+        clip = self.clip()
         if clip is not None:
             clip.playhead = self.playhead
 
     # --- marks ------------------------------------------------------------------------------
-    def _clip(self):
-        return self.controller.project.clips.get(self.clip_id) if self.clip_id else None
-
     def mark_in(self) -> None:
-        clip = self._clip()
+        clip = self.clip()
         if clip is None:
             return
         out = clip.mark_out if clip.mark_out is not None and clip.mark_out > self.playhead \
             else None
-        self.controller.push(SetMarks(self.clip_id, self.playhead, out))
+        self.project.push(SetMarks(self.clip_id, self.playhead, out))
 
     def mark_out(self) -> None:
-        clip = self._clip()
+        clip = self.clip()
         if clip is None:
             return
         stop = self.playhead + 1  # the out mark's frame is part of the range
         start = clip.mark_in if clip.mark_in is not None and clip.mark_in < stop else None
-        self.controller.push(SetMarks(self.clip_id, start, stop))
+        self.project.push(SetMarks(self.clip_id, start, stop))
 
     def clear_marks(self) -> None:
-        clip = self._clip()
+        clip = self.clip()
         if clip is not None and (clip.mark_in is not None or clip.mark_out is not None):
-            self.controller.push(SetMarks(self.clip_id, None, None))
+            self.project.push(SetMarks(self.clip_id, None, None))
 
     def on_marks_dragged(self, mark_in, mark_out) -> None:
-        clip = self._clip()
+        clip = self.clip()
         if clip is not None and (clip.mark_in, clip.mark_out) != (mark_in, mark_out):
-            self.controller.push(SetMarks(self.clip_id, mark_in, mark_out))
+            self.project.push(SetMarks(self.clip_id, mark_in, mark_out))
 
     # --- edits ------------------------------------------------------------------------------
     def new_edit_span(self) -> tuple[int, int] | None:
         """The marks when set, else two seconds centred on the playhead, shortened so that
         it does not run into a neighbouring edit."""
-        clip, info = self._clip(), self.info
+        clip, info = self.clip(), self.info
         if clip is None or info is None:
             return None
         n = info.frame_count
@@ -191,22 +247,23 @@ class EditMixin:
     def add_edit(self) -> None:
         span, info = self.new_edit_span(), self.info
         if span is None:
-            self.show_error("no room for a new edit here: move the playhead off the existing "
-                            "edit or set in/out marks" if self.info else "open a clip first")
+            self.window.show_error("no room for a new edit here: move the playhead off the "
+                                   "existing edit or set in/out marks" if self.info else
+                                   "open a clip first")
             return
-        project = self.controller.project
+        project = self.project.project
         photos = [m.id for m in project.media.values() if m.kind == "photo"]
         lines = [m.id for m in project.media.values() if m.kind == "audio"]
         edit = RangeEdit.new(*span, photo_id=photos[0] if len(photos) == 1 else None,
                              audio_id=lines[0] if len(lines) == 1 else None)
-        if self.controller.push(AddEdit(self.clip_id, edit)):
+        if self.project.push(AddEdit(self.clip_id, edit)):
             self.select_edit(edit.id)
-            self.show_message(f"added {edit_name(self._clip(), edit)}: "
-                              f"{format_range(*span, info.nominal_fps)}")
+            self.window.show_message(f"added {edit_name(self.clip(), edit)}: "
+                                     f"{format_range(*span, info.nominal_fps)}")
 
     def remove_edit(self, edit_id: str | None) -> None:
         if self.clip_id and edit_id:
-            self.controller.push(RemoveEdit(self.clip_id, edit_id))
+            self.project.push(RemoveEdit(self.clip_id, edit_id))
 
     def remove_selected_edit(self) -> None:
         self.remove_edit(self.selected_edit)
@@ -214,30 +271,30 @@ class EditMixin:
     def select_edit(self, edit_id: str | None) -> None:
         self.selected_edit = edit_id or None
         self.timeline.select_edit(self.selected_edit)
-        self.refresh_inspector()
-        self._show_replacement_waveform()
+        self.window.refresh_inspector()
+        self.window.show_replacement_waveform()
 
     def on_field_changed(self, edit_id: str, field: str, value, drag_id) -> None:
-        clip = self._clip()
+        clip = self.clip()
         edit = clip.find(edit_id) if clip else None
         if edit is None or getattr(edit, field, object()) == value:
             return  # e.g. focus leaving an unchanged label: not an undo step
-        self.controller.push(SetEditField(self.clip_id, edit_id, field, value, drag_id))
+        self.project.push(SetEditField(self.clip_id, edit_id, field, value, drag_id))
 
     def set_selected_field(self, field: str, value) -> None:
         edit_id = self.selected_edit
         if edit_id is None:
-            clip = self._clip()
+            clip = self.clip()
             edit = clip.edit_at(self.playhead) if clip else None
             edit_id = edit.id if edit else None
         if edit_id is None:
-            self.show_error("select an edit first (click it on the timeline)")
+            self.window.show_error("select an edit first (click it on the timeline)")
             return
         self.on_field_changed(edit_id, field, value, None)
 
     def on_edit_dragged(self, edit_id: str, start: int, stop: int, drag_id: str,
                         finished: bool) -> None:
-        clip = self._clip()
+        clip = self.clip()
         edit = clip.find(edit_id) if clip else None
         if edit is None or (edit.start, edit.stop) == (start, stop):
             return
@@ -245,10 +302,8 @@ class EditMixin:
             command = MoveEdit(self.clip_id, edit_id, start, drag_id)
         else:
             command = TrimEdit(self.clip_id, edit_id, start, stop, drag_id)
-        self.controller.push(command)
+        self.project.push(command)
 
     def on_offset_dragged(self, edit_id: str, offset: float, drag_id: str,
                           finished: bool) -> None:
         self.on_field_changed(edit_id, "audio_offset", round(float(offset), 6), drag_id)
-
-    # --- views of the edits -----------------------------------------------------------------
